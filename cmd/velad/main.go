@@ -1,13 +1,10 @@
+// Command velad is the single binary of the velad platform.
 package main
 
 import (
-	_ "github.com/k3s-io/kine/pkg/endpoint"
-	_ "github.com/spf13/cobra"
-	_ "k8s.io/kubernetes/cmd/kube-apiserver/app"
-	_ "k8s.io/kubernetes/cmd/kube-controller-manager/app"
-	_ "k8s.io/kubernetes/cmd/kube-scheduler/app"
-	_ "cuelang.org/go/cue/cuecontext"
-	_ "sigs.k8s.io/controller-runtime"
+	"os"
+
+	"github.com/velad-dev/velad/cmd/velad/cli"
 )
 
-func main() {}
+func main() { os.Exit(cli.Execute()) }

@@ -1,0 +1,61 @@
+// Package cli holds velad's cobra commands. Commands are thin: flags and
+// a RunE that calls library code.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+)
+
+// NewRootCommand returns the `velad` command with every subcommand.
+func NewRootCommand() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "velad",
+		Short:         "velad: a single-node application platform in one binary",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetFlagErrorFunc(flagError)
+	root.AddCommand(
+		newVersionCommand(),
+		newServerCommand(),
+		newKubeconfigCommand(),
+	)
+	return root
+}
+
+// flagError turns cobra's flag errors into one line that says what to do.
+func flagError(cmd *cobra.Command, err error) error {
+	return fmt.Errorf("%w; see '%s --help'", err, cmd.CommandPath())
+}
+
+// Execute runs the root command and returns the process exit code.
+func Execute() int {
+	cmd := NewRootCommand()
+	if err := cmd.ExecuteContext(context.Background()); err != nil {
+		msg := err.Error()
+		if strings.HasPrefix(msg, "unknown command") {
+			msg += "; see 'velad --help'"
+		}
+		fmt.Fprintln(os.Stderr, "velad: "+oneLine(msg))
+		var exit exitCode
+		if errors.As(err, &exit) {
+			return int(exit)
+		}
+		return 1
+	}
+	return 0
+}
+
+// exitCode lets a command choose its exit status.
+type exitCode int
+
+func (e exitCode) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
+
+// oneLine joins a multi-error into one line.
+func oneLine(s string) string { return strings.ReplaceAll(strings.TrimSpace(s), "\n", "; ") }

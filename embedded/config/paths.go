@@ -1,0 +1,68 @@
+package config
+
+import "path/filepath"
+
+// File modes used for everything velad writes.
+const (
+	// PrivateDirMode is for folders holding keys, credentials and the database.
+	PrivateDirMode = 0o700
+	// DirMode is for other folders.
+	DirMode = 0o755
+	// SecretFileMode is for keys, kubeconfigs and tokens.
+	SecretFileMode = 0o600
+	// PublicFileMode is for certificates and other non-secret files.
+	PublicFileMode = 0o644
+)
+
+// Paths is the one place that knows where every file of a velad server
+// lives; all of it is derived from the data dir.
+type Paths struct {
+	DataDir string
+
+	ServerDir string
+	// TLSDir holds the CAs, keys and certificates (see package pki).
+	TLSDir string
+	// TempCertDir is where components may write self-signed serving certs.
+	TempCertDir string
+	// CredDir holds the kubeconfigs of the admin and the control plane.
+	CredDir string
+	DBDir   string
+
+	SQLiteDB   string
+	KineSocket string
+	TokenFile  string
+
+	AdminKubeconfig string
+	// ExternalAdminKubeconfig points at --bind-ip; only written when set.
+	ExternalAdminKubeconfig     string
+	ControllerManagerKubeconfig string
+	SchedulerKubeconfig         string
+}
+
+// NewPaths derives the layout from a data dir.
+func NewPaths(dataDir string) Paths {
+	server := filepath.Join(dataDir, "server")
+	cred := filepath.Join(server, "cred")
+	db := filepath.Join(server, "db")
+	tls := filepath.Join(server, "tls")
+	return Paths{
+		DataDir:                     dataDir,
+		ServerDir:                   server,
+		TLSDir:                      tls,
+		TempCertDir:                 filepath.Join(tls, "temporary-certs"),
+		CredDir:                     cred,
+		DBDir:                       db,
+		SQLiteDB:                    filepath.Join(db, "state.db"),
+		KineSocket:                  filepath.Join(db, "kine.sock"),
+		TokenFile:                   filepath.Join(server, "token"),
+		AdminKubeconfig:             filepath.Join(cred, "admin.kubeconfig"),
+		ExternalAdminKubeconfig:     filepath.Join(cred, "admin-external.kubeconfig"),
+		ControllerManagerKubeconfig: filepath.Join(cred, "controller-manager.kubeconfig"),
+		SchedulerKubeconfig:         filepath.Join(cred, "scheduler.kubeconfig"),
+	}
+}
+
+// PrivateDirs are the folders created with PrivateDirMode, parents first.
+func (p Paths) PrivateDirs() []string {
+	return []string{p.DataDir, p.ServerDir, p.TLSDir, p.TempCertDir, p.CredDir, p.DBDir}
+}
