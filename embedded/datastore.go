@@ -83,8 +83,17 @@ func (d *Datastore) kineConfig() endpoint.Config {
 	}
 }
 
+// reachAttempts bounds the check that an external datastore answers.
+const reachAttempts = 10
+
 // Start implements component.Component.
 func (d *Datastore) Start(ctx context.Context) error {
+	// kine retries an unreachable database forever; say so up front.
+	if addr, ok := externalAddress(d.Config.DatabaseEndpoint); ok {
+		if err := reachable(ctx, addr, reachAttempts); err != nil {
+			return fmt.Errorf("cannot reach the datastore at %s (%v); check --database-endpoint and that the database is running", addr, err)
+		}
+	}
 	runCtx, cancel := context.WithCancel(context.Background())
 	d.cancel = cancel
 	type result struct {
@@ -178,6 +187,60 @@ func (d *Datastore) LeaderElect() bool { return d.etcd.LeaderElect }
 func (d *Datastore) isEtcd() bool {
 	ep := d.Config.DatabaseEndpoint
 	return strings.HasPrefix(ep, "http://") || strings.HasPrefix(ep, "https://")
+}
+
+// externalAddress returns host:port of a networked datastore endpoint.
+func externalAddress(ep string) (string, bool) {
+	scheme, rest, ok := strings.Cut(ep, "://")
+	if !ok {
+		return "", false
+	}
+	defaults := map[string]string{"postgres": "5432", "postgresql": "5432", "mysql": "3306", "http": "2379", "https": "2379"}
+	port, known := defaults[scheme]
+	if !known {
+		return "", false
+	}
+	var host string
+	if scheme == "mysql" {
+		// go-sql-driver DSN: user:pass@tcp(host:port)/db
+		if i := strings.Index(rest, "tcp("); i >= 0 {
+			host, _, _ = strings.Cut(rest[i+4:], ")")
+		}
+	} else {
+		first, _, _ := strings.Cut(rest, ",") // etcd: several endpoints
+		u, err := url.Parse(scheme + "://" + first)
+		if err == nil {
+			host = u.Host
+		}
+	}
+	if host == "" {
+		return "", false
+	}
+	if _, _, err := net.SplitHostPort(host); err != nil {
+		host = net.JoinHostPort(host, port)
+	}
+	return host, true
+}
+
+// reachable dials addr until it answers, at most attempts times a second apart.
+func reachable(ctx context.Context, addr string, attempts int) error {
+	var err error
+	for i := range attempts {
+		if i > 0 {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(time.Second):
+			}
+		}
+		var conn net.Conn
+		dialer := net.Dialer{Timeout: 2 * time.Second}
+		if conn, err = dialer.DialContext(ctx, "tcp", addr); err == nil {
+			conn.Close()
+			return nil
+		}
+	}
+	return err
 }
 
 func dialTarget(ep string) (network, addr string, err error) {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/url"
 	"path/filepath"
 	"strings"
 )
@@ -140,14 +139,14 @@ func (c *Config) validateDatastore() error {
 		}
 		return nil
 	}
-	u, err := url.Parse(c.DatabaseEndpoint)
-	if err != nil || u.Scheme == "" || !strings.Contains(c.DatabaseEndpoint, "://") {
+	scheme, _, ok := strings.Cut(c.DatabaseEndpoint, "://")
+	if !ok || scheme == "" {
 		return fmt.Errorf("--database-endpoint %q is not a URL; use e.g. postgres://user:pass@host:5432/velad, mysql://user:pass@tcp(host:3306)/velad or https://etcd-host:2379", redact(c.DatabaseEndpoint))
 	}
-	switch u.Scheme {
+	switch scheme {
 	case "sqlite", "postgres", "postgresql", "mysql", "http", "https", "nats":
 	default:
-		return fmt.Errorf("--database-endpoint scheme %q is not supported; use sqlite://, postgres://, mysql://, nats:// or http(s):// (etcd)", u.Scheme)
+		return fmt.Errorf("--database-endpoint scheme %q is not supported; use sqlite://, postgres://, mysql://, nats:// or http(s):// (etcd)", scheme)
 	}
 	if (c.DatastoreCertFile == "") != (c.DatastoreKeyFile == "") {
 		return errors.New("--datastore-certfile and --datastore-keyfile must be given together")
