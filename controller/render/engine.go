@@ -74,31 +74,39 @@ func (e *Renderer) compile(d *definition.Definition) (*Template, error) {
 	return t, nil
 }
 
-// build compiles CUE source with a top-level `context: _` declared so the
-// template may reference context fields that are filled at render time.
+// build compiles CUE source with a top-level `context: _` declared (unless
+// the source declares context itself) so the template may reference
+// context fields that are filled at render time.
 func (e *Renderer) build(filename, src string) (cue.Value, error) {
 	f, err := parser.ParseFile(filename, src, parser.ParseComments)
 	if err != nil {
 		return cue.Value{}, fmt.Errorf("%s", definition.ErrorDetails(err))
 	}
-	declareContext(f)
+	if !declaresContext(f) {
+		// Appended as text so the parser resolves references to it; the
+		// lines of the source keep their numbers.
+		if f, err = parser.ParseFile(filename, src+"\ncontext: _\n", parser.ParseComments); err != nil {
+			return cue.Value{}, fmt.Errorf("%s", definition.ErrorDetails(err))
+		}
+	}
 	v := e.cue.BuildFile(f)
-	if err := v.Err(); err != nil {
+	// Validate ignores incomplete values: the template is incomplete until
+	// context and parameter are filled.
+	if err := v.Validate(); err != nil {
 		return cue.Value{}, fmt.Errorf("%s", definition.ErrorDetails(err))
 	}
 	return v, nil
 }
 
-// declareContext adds `context: _` to a file that does not declare it.
-func declareContext(f *ast.File) {
+func declaresContext(f *ast.File) bool {
 	for _, d := range f.Decls {
 		if fd, ok := d.(*ast.Field); ok {
 			if n, _, _ := ast.LabelName(fd.Label); n == "context" {
-				return
+				return true
 			}
 		}
 	}
-	f.Decls = append(f.Decls, &ast.Field{Label: ast.NewIdent("context"), Value: ast.NewIdent("_")})
+	return false
 }
 
 // CacheLen is the number of distinct compiled templates (for tests).

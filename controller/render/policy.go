@@ -3,6 +3,7 @@ package render
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	jsonpatch "github.com/evanphx/json-patch/v5"
@@ -60,7 +61,16 @@ func (r *Renderer) checkWorkflow(ctx context.Context, app *v1beta1.Application, 
 		if s.Name == "" || s.Type == "" {
 			return fmt.Errorf("workflow step needs a name and a type")
 		}
-		if _, err := r.lookup(ctx, defs, definition.KindWorkflowStep, s.Type); err != nil {
+		// Step templates are not compiled here: they may import the
+		// workflow packages (vela/op) that only the workflow engine has.
+		name, rev, err := definition.SplitRef(s.Type)
+		if err != nil {
+			return fmt.Errorf("workflow step %q: %w", s.Name, err)
+		}
+		if _, err := defs.Lookup(ctx, definition.KindWorkflowStep, name, rev); err != nil {
+			if errors.Is(err, definition.ErrNotFound) {
+				return fmt.Errorf("workflow step %q: unknown workflow-step type %q: no WorkflowStepDefinition with that name", s.Name, s.Type)
+			}
 			return fmt.Errorf("workflow step %q: %w", s.Name, err)
 		}
 		return nil
