@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"cuelang.org/go/cue"
+	"cuelang.org/go/cue/ast"
+	"cuelang.org/go/cue/token"
 	cueerrors "cuelang.org/go/cue/errors"
 )
 
@@ -105,7 +107,7 @@ func checkStruct(schema cue.Value, m map[string]any, path string) (any, error) {
 // checkRequired reports a regular field that has no value, no default and
 // is not a struct whose own fields are all satisfied.
 func checkRequired(f cue.Value, path string) error {
-	if _, ok := f.Default(); ok || f.IsConcrete() {
+	if _, ok := f.Default(); ok || f.IsConcrete() || markedDefault(f.Source()) {
 		if f.IncompleteKind() == cue.StructKind && !isDisjunction(f) {
 			_, err := checkStruct(f, map[string]any{}, path)
 			return err
@@ -117,6 +119,28 @@ func checkRequired(f cue.Value, path string) error {
 		return err
 	}
 	return fmt.Errorf("property %q is required (%s)", display(path), kindName(f.IncompleteKind()))
+}
+
+// markedDefault reports whether an expression is a disjunction with a
+// `*default` whose value depends on other fields (so Default cannot see it).
+func markedDefault(n ast.Node) bool {
+	found := false
+	ast.Walk(n, func(n ast.Node) bool {
+		switch x := n.(type) {
+		case *ast.UnaryExpr:
+			if x.Op == token.MUL {
+				found = true
+			}
+		case *ast.BinaryExpr:
+			return x.Op == token.OR
+		case *ast.Field:
+			return true
+		default:
+			return n == nil
+		}
+		return false
+	}, nil)
+	return found
 }
 
 func isDisjunction(v cue.Value) bool {

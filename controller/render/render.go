@@ -2,6 +2,7 @@ package render
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -236,13 +237,21 @@ func (r *Renderer) evaluate(t *Template, ctxMap map[string]any, props map[string
 	if err != nil {
 		return cue.Value{}, nil, fmt.Errorf("invalid properties for %s %q: %w", t.Def.Kind, t.Def.Name, err)
 	}
-	v := t.value.FillPath(pathParameter, props)
+	pval, err := r.toValue(props)
+	if err != nil {
+		return cue.Value{}, nil, fmt.Errorf("invalid properties for %s %q: %w", t.Def.Kind, t.Def.Name, err)
+	}
+	cval, err := r.toValue(ctxMap)
+	if err != nil {
+		return cue.Value{}, nil, fmt.Errorf("render context: %w", err)
+	}
+	v := t.value.FillPath(pathParameter, pval)
 	if t.parameter.Exists() {
 		if err := v.LookupPath(pathParameter).Validate(); err != nil {
 			return cue.Value{}, nil, fmt.Errorf("invalid properties for %s %q: property %s", t.Def.Kind, t.Def.Name, quoteFirst(cueMessage(err, "parameter")))
 		}
 	}
-	v = v.FillPath(pathContext, ctxMap)
+	v = v.FillPath(pathContext, cval)
 	if errs := v.LookupPath(pathErrs); errs.Exists() {
 		var list []string
 		if err := errs.Decode(&list); err == nil && len(list) > 0 {
@@ -258,6 +267,21 @@ func (r *Renderer) evaluate(t *Template, ctxMap map[string]any, props map[string
 		}
 	}
 	return v, params, nil
+}
+
+// toValue converts JSON-like Go data to a CUE value by way of JSON.
+// (Filling Go values directly loses fields when a template embeds them,
+// e.g. `[for c in list {c}]`, with cuelang.org/go v0.17.1.)
+func (r *Renderer) toValue(v any) (cue.Value, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return cue.Value{}, err
+	}
+	cv := r.cue.CompileBytes(b)
+	if err := cv.Err(); err != nil {
+		return cue.Value{}, err
+	}
+	return cv, nil
 }
 
 // quoteFirst turns "a.b: msg" into `"a.b": msg`.

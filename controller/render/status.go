@@ -121,7 +121,15 @@ func (r *Renderer) evalSnippet(src string, ctxMap, parameter map[string]any) (cu
 		t = &Template{value: v}
 		r.cache[key] = t
 	}
-	v := t.value.FillPath(pathContext, ctxMap).FillPath(pathParameter, parameter)
+	cv, err := r.toValue(ctxMap)
+	if err != nil {
+		return cue.Value{}, err
+	}
+	pv, err := r.toValue(parameter)
+	if err != nil {
+		return cue.Value{}, err
+	}
+	v := t.value.FillPath(pathContext, cv).FillPath(pathParameter, pv)
 	if err := v.Err(); err != nil {
 		return cue.Value{}, fmt.Errorf("%s", cueMessage(err, ""))
 	}
