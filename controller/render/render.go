@@ -538,4 +538,3 @@ func setLabels(u *unstructured.Unstructured, sets ...map[string]string) {
 		}
 	}
 }
-
