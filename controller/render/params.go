@@ -1,6 +1,7 @@
 package render
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -39,6 +40,9 @@ func checkValue(schema cue.Value, v any, path string) (any, error) {
 		return nil, fmt.Errorf("property %q: expected %s, got %s", display(path), kindName(mask), describe(v))
 	}
 	if isDisjunction(schema) {
+		if opts, ok := enum(schema); ok && !containsValue(opts, v) {
+			return nil, fmt.Errorf("property %q: must be one of %s, got %s", display(path), strings.Join(opts, ", "), describe(v))
+		}
 		return v, nil // CUE checks which branch fits
 	}
 	switch x := v.(type) {
@@ -141,6 +145,40 @@ func markedDefault(n ast.Node) bool {
 		return false
 	}, nil)
 	return found
+}
+
+// enum returns the JSON forms of a disjunction of concrete scalars
+// ("a" | "b" | *"c").
+func enum(v cue.Value) ([]string, bool) {
+	_, args := v.Expr()
+	var out []string
+	for _, a := range args {
+		if d, ok := a.Default(); ok {
+			a = d
+		}
+		if !a.IsConcrete() || a.IncompleteKind()&(cue.StructKind|cue.ListKind) != 0 {
+			return nil, false
+		}
+		b, err := a.MarshalJSON()
+		if err != nil {
+			return nil, false
+		}
+		out = append(out, string(b))
+	}
+	return out, len(out) > 0
+}
+
+func containsValue(opts []string, v any) bool {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return false
+	}
+	for _, o := range opts {
+		if o == string(b) {
+			return true
+		}
+	}
+	return false
 }
 
 func isDisjunction(v cue.Value) bool {
