@@ -38,6 +38,10 @@ func Apply(base map[string]any, patch cue.Value) (map[string]any, error) {
 		return nil, err
 	}
 	m := markers(patch)
+	// `patch: operations: [...]` puts the marker on the operations field.
+	if ops := patch.LookupPath(cue.ParsePath("operations")); m.strategy == "" && ops.Exists() && markers(ops).strategy == StrategyJSONPatch {
+		m.strategy = StrategyJSONPatch
+	}
 	out, err := merge(base, patch, m, "", nil)
 	if err != nil {
 		return nil, err
@@ -251,6 +255,9 @@ func mergeLeaf(base any, p cue.Value, path []string) (any, error) {
 			return nil, fmt.Errorf("%s: conflicting values %s and %s: mark the field with // +patchStrategy=retainKeys to overwrite it", where(path), describe(base), describe(v))
 		}
 		return base, nil
+	}
+	if f, ok := base.(float64); ok && f == float64(int64(f)) {
+		base = int64(f) // JSON numbers without a fraction are CUE ints
 	}
 	u := p.Context().Encode(base).Unify(p)
 	if err := u.Validate(cue.Concrete(true)); err != nil {
