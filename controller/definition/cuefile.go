@@ -398,8 +398,7 @@ func useMultiline(e ast.Expr) {
 		if err != nil || !strings.Contains(s, "\n") {
 			return true
 		}
-		bl.Value = literal.String.WithOptionalTabIndent(2).WithGraphicOnly().Quote(s)
-		_ = s
+		bl.Value = literal.String.WithOptionalTabIndent(3).Quote(s)
 		return true
 	}, nil)
 }

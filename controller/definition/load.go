@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
@@ -191,9 +192,50 @@ func LoadFS(fsys fs.FS, source string) ([]*Definition, error) {
 
 // MarshalYAML renders the definition's CRD object as YAML ready to apply.
 func MarshalYAML(d *Definition) ([]byte, error) {
-	b, err := yaml.Marshal(d.Object)
+	u, err := runtime.DefaultUnstructuredConverter.ToUnstructured(d.Object)
+	if err != nil {
+		return nil, fmt.Errorf("marshal %s %q: %w", d.Kind.CRDKind(), d.Name, err)
+	}
+	// Status and server-set metadata do not belong in a manifest to apply.
+	delete(u, "status")
+	detabStrings(u)
+	if meta, ok := u["metadata"].(map[string]any); ok {
+		delete(meta, "creationTimestamp")
+	}
+	b, err := yaml.Marshal(u)
 	if err != nil {
 		return nil, fmt.Errorf("marshal %s %q: %w", d.Kind.CRDKind(), d.Name, err)
 	}
 	return b, nil
+}
+
+// detabStrings rewrites leading tabs of multi-line strings (CUE sources)
+// as spaces, so YAML can print them as readable literal blocks.
+func detabStrings(v any) {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			if s, ok := e.(string); ok {
+				x[k] = detab(s)
+			} else {
+				detabStrings(e)
+			}
+		}
+	case []any:
+		for _, e := range x {
+			detabStrings(e)
+		}
+	}
+}
+
+func detab(s string) string {
+	if !strings.Contains(s, "\n") {
+		return s
+	}
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		n := len(l) - len(strings.TrimLeft(l, "\t"))
+		lines[i] = strings.Repeat("    ", n) + l[n:]
+	}
+	return strings.Join(lines, "\n")
 }

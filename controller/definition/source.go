@@ -40,7 +40,8 @@ func NewSet(defs ...*Definition) *Set {
 }
 
 // Add stores d. A definition with the same kind, name and revision is
-// replaced; revision 0 is replaced by any later Add of revision 0.
+// replaced. Revision 0 stands for the current definition object, which
+// Lookup with revision 0 prefers over numbered DefinitionRevisions.
 func (s *Set) Add(d *Definition) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -71,7 +72,7 @@ func (s *Set) Lookup(_ context.Context, kind Kind, name string, revision int64) 
 		return nil, fmt.Errorf("%s %q: %w", kind, name, ErrNotFound)
 	}
 	if revision == 0 {
-		return list[len(list)-1], nil
+		return latest(list), nil
 	}
 	for _, d := range list {
 		if d.Revision == revision {
@@ -87,10 +88,19 @@ func (s *Set) List(context.Context) ([]*Definition, error) {
 	defer s.mu.RUnlock()
 	out := make([]*Definition, 0, len(s.defs))
 	for _, list := range s.defs {
-		out = append(out, list[len(list)-1])
+		out = append(out, latest(list))
 	}
 	SortByName(out)
 	return out, nil
+}
+
+// latest is the definition itself (revision 0) when present, else its
+// highest revision.
+func latest(list []*Definition) *Definition {
+	if list[0].Revision == 0 {
+		return list[0]
+	}
+	return list[len(list)-1]
 }
 
 // Chain consults sources in order: the first that knows a definition wins,
