@@ -27,6 +27,9 @@ type Renderer struct {
 	cache map[[32]byte]*Template
 }
 
+// maxCache bounds the number of compiled templates kept.
+const maxCache = 1024
+
 // NewRenderer returns an empty Renderer.
 func NewRenderer() *Renderer {
 	return &Renderer{cue: cuecontext.New(), cache: map[[32]byte]*Template{}}
@@ -37,6 +40,10 @@ type Template struct {
 	Def       *definition.Definition
 	value     cue.Value // the template with `context: _` declared
 	parameter cue.Value // the parameter schema; !Exists() when absent
+	// uses is the set of context fields the template reads (nil: all).
+	// Filling only those keeps big values like context.output out of
+	// templates that never look at them.
+	uses map[string]bool
 }
 
 var (
@@ -63,13 +70,16 @@ func (e *Renderer) compile(d *definition.Definition) (*Template, error) {
 		if t.Def == d {
 			return t, nil
 		}
-		return &Template{Def: d, value: t.value, parameter: t.parameter}, nil
+		return &Template{Def: d, value: t.value, parameter: t.parameter, uses: t.uses}, nil
 	}
-	v, err := e.build(d.Name+".cue", d.Template())
+	v, f, err := e.build(d.Name+".cue", d.Template())
 	if err != nil {
 		return nil, fmt.Errorf("compile %s definition %q (%s): %w", d.Kind, d.Name, d.Source, err)
 	}
-	t := &Template{Def: d, value: v, parameter: v.LookupPath(pathParameter)}
+	t := &Template{Def: d, value: v, parameter: v.LookupPath(pathParameter), uses: contextUses(f)}
+	if len(e.cache) >= maxCache {
+		clear(e.cache) // definitions churned; recompile what is still used
+	}
 	e.cache[key] = t
 	return t, nil
 }
@@ -77,25 +87,76 @@ func (e *Renderer) compile(d *definition.Definition) (*Template, error) {
 // build compiles CUE source with a top-level `context: _` declared (unless
 // the source declares context itself) so the template may reference
 // context fields that are filled at render time.
-func (e *Renderer) build(filename, src string) (cue.Value, error) {
+func (e *Renderer) build(filename, src string) (cue.Value, *ast.File, error) {
 	f, err := parser.ParseFile(filename, src, parser.ParseComments)
 	if err != nil {
-		return cue.Value{}, fmt.Errorf("%s", definition.ErrorDetails(err))
+		return cue.Value{}, nil, fmt.Errorf("%s", definition.ErrorDetails(err))
 	}
 	if !declaresContext(f) {
 		// Appended as text so the parser resolves references to it; the
 		// lines of the source keep their numbers.
 		if f, err = parser.ParseFile(filename, src+"\ncontext: _\n", parser.ParseComments); err != nil {
-			return cue.Value{}, fmt.Errorf("%s", definition.ErrorDetails(err))
+			return cue.Value{}, nil, fmt.Errorf("%s", definition.ErrorDetails(err))
 		}
 	}
 	v := e.cue.BuildFile(f)
 	// Validate ignores incomplete values: the template is incomplete until
 	// context and parameter are filled.
 	if err := v.Validate(); err != nil {
-		return cue.Value{}, fmt.Errorf("%s", definition.ErrorDetails(err))
+		return cue.Value{}, nil, fmt.Errorf("%s", definition.ErrorDetails(err))
 	}
-	return v, nil
+	return v, f, nil
+}
+
+// contextUses returns the fields of context a file selects
+// (context.name, context.output...), or nil when it uses context in any
+// other way (passes it whole, or declares it itself).
+func contextUses(f *ast.File) map[string]bool {
+	if declaresContextIn(f) {
+		return nil
+	}
+	uses := map[string]bool{}
+	selected := map[*ast.Ident]bool{}
+	labels := map[ast.Node]bool{}
+	ast.Walk(f, func(n ast.Node) bool {
+		switch x := n.(type) {
+		case *ast.Field:
+			labels[x.Label] = true
+		case *ast.SelectorExpr:
+			if id, ok := x.X.(*ast.Ident); ok && id.Name == "context" {
+				selected[id] = true
+				if name, _, err := ast.LabelName(x.Sel); err == nil {
+					uses[name] = true
+				}
+			}
+		}
+		return true
+	}, nil)
+	whole := false
+	ast.Walk(f, func(n ast.Node) bool {
+		if id, ok := n.(*ast.Ident); ok && id.Name == "context" && !selected[id] && !labels[id] {
+			whole = true
+		}
+		return !whole
+	}, nil)
+	if whole {
+		return nil
+	}
+	return uses
+}
+
+// declaresContextIn reports whether the user's source (not our appended
+// `context: _`) declares context: then it is used as a whole.
+func declaresContextIn(f *ast.File) bool {
+	n := 0
+	for _, d := range f.Decls {
+		if fd, ok := d.(*ast.Field); ok {
+			if name, _, _ := ast.LabelName(fd.Label); name == "context" {
+				n++
+			}
+		}
+	}
+	return n > 1
 }
 
 func declaresContext(f *ast.File) bool {

@@ -2,7 +2,6 @@ package render
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -25,6 +24,10 @@ const (
 	// DefaultCluster is context.cluster for the local cluster.
 	DefaultCluster = "local"
 )
+
+// ErrInternal wraps a panic recovered while rendering (a bug in velad or
+// CUE, not in the user's input).
+var ErrInternal = errors.New("internal error evaluating CUE")
 
 // Options carries what the context of a render needs besides the app.
 type Options struct {
@@ -94,7 +97,13 @@ func (c *RenderedComponent) Objects() []*unstructured.Unstructured {
 // RenderApp renders every component of app (after its override and
 // replication policies) with the definitions of defs. Policies and
 // workflow steps are checked against their definitions.
-func (r *Renderer) RenderApp(ctx context.Context, app *v1beta1.Application, defs definition.Source, opts Options) ([]RenderedComponent, error) {
+func (r *Renderer) RenderApp(ctx context.Context, app *v1beta1.Application, defs definition.Source, opts Options) (_ []RenderedComponent, err error) {
+	// A bug in CUE evaluation must not take the controller down.
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("render application: %w: %v", ErrInternal, p)
+		}
+	}()
 	if app == nil {
 		return nil, errors.New("render application: nil application")
 	}
@@ -237,21 +246,27 @@ func (r *Renderer) evaluate(t *Template, ctxMap map[string]any, props map[string
 	if err != nil {
 		return cue.Value{}, nil, fmt.Errorf("invalid properties for %s %q: %w", t.Def.Kind, t.Def.Name, err)
 	}
-	pval, err := r.toValue(props)
+	// One unification with parameter and context together: each FillPath
+	// would evaluate the whole template again.
+	if t.uses != nil {
+		used := make(map[string]any, len(t.uses))
+		for k := range t.uses {
+			if v, ok := ctxMap[k]; ok {
+				used[k] = v
+			}
+		}
+		ctxMap = used
+	}
+	inputs, err := r.toValue(map[string]any{"parameter": props, "context": ctxMap})
 	if err != nil {
 		return cue.Value{}, nil, fmt.Errorf("invalid properties for %s %q: %w", t.Def.Kind, t.Def.Name, err)
 	}
-	cval, err := r.toValue(ctxMap)
-	if err != nil {
-		return cue.Value{}, nil, fmt.Errorf("render context: %w", err)
-	}
-	v := t.value.FillPath(pathParameter, pval)
+	v := t.value.Unify(inputs)
 	if t.parameter.Exists() {
 		if err := v.LookupPath(pathParameter).Validate(); err != nil {
 			return cue.Value{}, nil, fmt.Errorf("invalid properties for %s %q: property %s", t.Def.Kind, t.Def.Name, quoteFirst(cueMessage(err, "parameter")))
 		}
 	}
-	v = v.FillPath(pathContext, cval)
 	if errs := v.LookupPath(pathErrs); errs.Exists() {
 		var list []string
 		if err := errs.Decode(&list); err == nil && len(list) > 0 {
@@ -269,15 +284,15 @@ func (r *Renderer) evaluate(t *Template, ctxMap map[string]any, props map[string
 	return v, params, nil
 }
 
-// toValue converts JSON-like Go data to a CUE value by way of JSON.
-// (Filling Go values directly loses fields when a template embeds them,
-// e.g. `[for c in list {c}]`, with cuelang.org/go v0.17.1.)
+// toValue converts JSON-like Go data to a CUE value by way of a CUE
+// syntax tree. (Filling Go values directly loses fields when a template
+// embeds them, e.g. `[for c in list {c}]`, with cuelang.org/go v0.17.1.)
 func (r *Renderer) toValue(v any) (cue.Value, error) {
-	b, err := json.Marshal(v)
+	expr, err := toAST(v)
 	if err != nil {
 		return cue.Value{}, err
 	}
-	cv := r.cue.CompileBytes(b)
+	cv := r.cue.BuildExpr(expr)
 	if err := cv.Err(); err != nil {
 		return cue.Value{}, err
 	}
@@ -293,11 +308,12 @@ func quoteFirst(s string) string {
 }
 
 func decodeObject(v cue.Value, what string) (map[string]any, error) {
-	if err := v.Validate(cue.Concrete(true)); err != nil {
-		return nil, fmt.Errorf("evaluate %s: %s", what, cueMessage(err, ""))
-	}
 	d, err := patch.Decode(v)
 	if err != nil {
+		// Validate explains incomplete values better than MarshalJSON.
+		if verr := v.Validate(cue.Concrete(true)); verr != nil {
+			err = verr
+		}
 		return nil, fmt.Errorf("evaluate %s: %s", what, cueMessage(err, ""))
 	}
 	m, ok := d.(map[string]any)

@@ -114,11 +114,14 @@ func (r *Renderer) evalSnippet(src string, ctxMap, parameter map[string]any) (cu
 	key := sha256.Sum256([]byte("status\x00" + src))
 	t, ok := r.cache[key]
 	if !ok {
-		v, err := r.build("status.cue", src+"\nparameter: _\n")
+		v, _, err := r.build("status.cue", src+"\nparameter: _\n")
 		if err != nil {
 			return cue.Value{}, err
 		}
 		t = &Template{value: v}
+		if len(r.cache) >= maxCache {
+			clear(r.cache)
+		}
 		r.cache[key] = t
 	}
 	cv, err := r.toValue(ctxMap)
