@@ -267,25 +267,31 @@ func position(filename string, n ast.Node) string {
 // ErrorDetails flattens a CUE error into "file:line:col: message" lines
 // (without the long position lists CUE prints by default).
 func ErrorDetails(err error) string {
-	var b strings.Builder
-	for i, e := range cueerrors.Errors(err) {
-		if i > 0 {
-			b.WriteString("; ")
-		}
-		if p := e.Position(); p.IsValid() {
-			fmt.Fprintf(&b, "%s:%d:%d: ", p.Filename(), p.Line(), p.Column())
-		}
+	var parts []string
+	for _, e := range cueerrors.Errors(err) {
 		format, args := e.Msg()
 		msg := fmt.Sprintf(format, args...)
+		if strings.HasSuffix(msg, "errors in empty disjunction:") {
+			continue // a summary of the errors that follow
+		}
 		if path := e.Path(); len(path) > 0 && !strings.Contains(msg, strings.Join(path, ".")) {
 			msg = strings.Join(path, ".") + ": " + msg
 		}
-		b.WriteString(msg)
+		p := e.Position()
+		if !p.IsValid() {
+			if in := e.InputPositions(); len(in) > 0 {
+				p = in[0]
+			}
+		}
+		if p.IsValid() {
+			msg = fmt.Sprintf("%s:%d:%d: %s", p.Filename(), p.Line(), p.Column(), msg)
+		}
+		parts = append(parts, msg)
 	}
-	if b.Len() == 0 {
+	if len(parts) == 0 {
 		return err.Error()
 	}
-	return b.String()
+	return strings.Join(parts, "; ")
 }
 
 // FormatCUE writes a definition in the `.cue` definition file format, the
