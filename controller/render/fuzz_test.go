@@ -19,7 +19,7 @@ import (
 func FuzzRenderProperties(f *testing.F) {
 	seeds := []struct {
 		comp, trait string
-		props, tp  string
+		props, tp   string
 	}{
 		{"webservice", "scaler", `{"image":"nginx","ports":[{"port":80,"expose":true}]}`, `{"replicas":2}`},
 		{"webservice", "gateway", `{"image":"nginx"}`, `{"domain":"a.b","http":{"/":80}}`},
