@@ -11,8 +11,7 @@ import (
 	"github.com/velad-dev/velad/controller/render"
 )
 
-func benchApp(b *testing.B) string {
-	b.Helper()
+func benchAppYAML() string {
 	var sb strings.Builder
 	sb.WriteString(appHeader + "  components:\n")
 	for i := 0; i < 3; i++ {
@@ -38,17 +37,29 @@ func benchApp(b *testing.B) string {
 }
 
 // BenchmarkRenderApp renders 3 components, each webservice + scaler +
-// gateway + env + labels, with compiled definitions cached.
+// gateway + env + labels, with compiled definitions cached and every
+// render evaluating CUE (memo off).
 func BenchmarkRenderApp(b *testing.B) {
+	benchmarkRenderApp(b, 0)
+}
+
+// BenchmarkRenderAppUnchanged renders the same app again and again with
+// the memo on, as a controller does on every reconcile of an unchanged app.
+func BenchmarkRenderAppUnchanged(b *testing.B) {
+	benchmarkRenderApp(b, 512)
+}
+
+func benchmarkRenderApp(b *testing.B, memo int) {
 	builtins, err := definitions.Load()
 	if err != nil {
 		b.Fatal(err)
 	}
-	app, err := render.ParseApplication([]byte(benchApp(b)))
+	app, err := render.ParseApplication([]byte(benchAppYAML()))
 	if err != nil {
 		b.Fatal(err)
 	}
 	r := render.NewRenderer()
+	r.SetMemoSize(memo)
 	ctx := context.Background()
 	if _, err := r.RenderApp(ctx, app, builtins, render.Options{}); err != nil {
 		b.Fatal(err)

@@ -25,6 +25,7 @@ type Renderer struct {
 	mu    sync.Mutex
 	cue   *cue.Context
 	cache map[[32]byte]*Template
+	memo  memo
 }
 
 // maxCache bounds the number of compiled templates kept.
@@ -32,7 +33,7 @@ const maxCache = 1024
 
 // NewRenderer returns an empty Renderer.
 func NewRenderer() *Renderer {
-	return &Renderer{cue: cuecontext.New(), cache: map[[32]byte]*Template{}}
+	return &Renderer{cue: cuecontext.New(), cache: map[[32]byte]*Template{}, memo: newMemo(defaultMemoSize)}
 }
 
 // Template is a compiled definition template.
@@ -40,6 +41,10 @@ type Template struct {
 	Def       *definition.Definition
 	value     cue.Value // the template with `context: _` declared
 	parameter cue.Value // the parameter schema; !Exists() when absent
+	// schema digests parameter for property checks.
+	schema *paramSchema
+	// key is the content hash of the definition's kind and template.
+	key [32]byte
 	// uses is the set of context fields the template reads (nil: all).
 	// Filling only those keeps big values like context.output out of
 	// templates that never look at them.
@@ -70,13 +75,16 @@ func (e *Renderer) compile(d *definition.Definition) (*Template, error) {
 		if t.Def == d {
 			return t, nil
 		}
-		return &Template{Def: d, value: t.value, parameter: t.parameter, uses: t.uses}, nil
+		return &Template{Def: d, value: t.value, parameter: t.parameter, schema: t.schema, uses: t.uses, key: key}, nil
 	}
 	v, f, err := e.build(d.Name+".cue", d.Template())
 	if err != nil {
 		return nil, fmt.Errorf("compile %s definition %q (%s): %w", d.Kind, d.Name, d.Source, err)
 	}
-	t := &Template{Def: d, value: v, parameter: v.LookupPath(pathParameter), uses: contextUses(f)}
+	t := &Template{Def: d, value: v, parameter: v.LookupPath(pathParameter), uses: contextUses(f), key: key}
+	if t.parameter.Exists() {
+		t.schema = digest(t.parameter, 0)
+	}
 	if len(e.cache) >= maxCache {
 		clear(e.cache) // definitions churned; recompile what is still used
 	}

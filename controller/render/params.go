@@ -3,6 +3,7 @@ package render
 import (
 	"encoding/json"
 	"fmt"
+	"sort"
 	"strings"
 
 	"cuelang.org/go/cue"
@@ -11,15 +12,82 @@ import (
 	"cuelang.org/go/cue/token"
 )
 
+// paramSchema is a parameter schema digested once per compiled template, so
+// that checking properties does not walk CUE values on every render.
+type paramSchema struct {
+	mask    cue.Kind
+	disj    bool     // a disjunction: CUE decides which branch fits
+	enum    []string // JSON of the allowed values of a scalar disjunction
+	fields  map[string]*field
+	order   []string
+	pattern *paramSchema // [string]: X
+	elem    *paramSchema // [...X]
+}
+
+type field struct {
+	s        *paramSchema
+	optional bool
+	// required: no value, no default and not a struct whose own fields
+	// may all be satisfied.
+	required bool
+}
+
+// maxSchemaDepth bounds digesting recursive schemas; deeper values are
+// left to CUE.
+const maxSchemaDepth = 12
+
+func digest(v cue.Value, depth int) *paramSchema {
+	if depth > maxSchemaDepth || !v.Exists() {
+		return nil
+	}
+	s := &paramSchema{mask: v.IncompleteKind()}
+	if s.mask == cue.BottomKind || s.mask == cue.TopKind {
+		return s
+	}
+	if isDisjunction(v) {
+		s.disj = true
+		s.enum, _ = enum(v)
+		return s
+	}
+	switch s.mask {
+	case cue.StructKind:
+		it, err := v.Fields(cue.Optional(true))
+		if err != nil {
+			return &paramSchema{mask: cue.TopKind}
+		}
+		s.fields = map[string]*field{}
+		for it.Next() {
+			name := it.Selector().Unquoted()
+			fv := it.Value()
+			f := &field{s: digest(fv, depth+1), optional: it.Selector().ConstraintType() == cue.OptionalConstraint}
+			if !f.optional {
+				_, hasDefault := fv.Default()
+				f.required = !hasDefault && !fv.IsConcrete() && !markedDefault(fv.Source()) &&
+					!(fv.IncompleteKind() == cue.StructKind && !isDisjunction(fv))
+			}
+			s.fields[name] = f
+			s.order = append(s.order, name)
+		}
+		if p := v.LookupPath(cue.MakePath(cue.AnyString)); p.Exists() {
+			s.pattern = digest(p, depth+1)
+		}
+	case cue.ListKind:
+		if e := v.LookupPath(cue.MakePath(cue.AnyIndex)); e.Exists() {
+			s.elem = digest(e, depth+1)
+		}
+	}
+	return s
+}
+
 // checkProperties validates decoded properties against a template's
 // `parameter` schema before CUE sees them, so that errors can name the
 // property and what was expected. Integers given for float parameters are
 // converted. It returns the (possibly converted) properties.
-func checkProperties(schema cue.Value, props map[string]any) (map[string]any, error) {
-	if !schema.Exists() {
+func checkProperties(s *paramSchema, props map[string]any) (map[string]any, error) {
+	if s == nil {
 		return props, nil
 	}
-	out, err := checkValue(schema, props, "")
+	out, err := checkValue(s, props, "")
 	if err != nil {
 		return nil, err
 	}
@@ -27,35 +95,38 @@ func checkProperties(schema cue.Value, props map[string]any) (map[string]any, er
 	return m, nil
 }
 
-func checkValue(schema cue.Value, v any, path string) (any, error) {
-	mask := schema.IncompleteKind()
-	if mask == cue.BottomKind || mask == cue.TopKind {
+func checkValue(s *paramSchema, v any, path string) (any, error) {
+	if s == nil || s.mask == cue.BottomKind || s.mask == cue.TopKind {
 		return v, nil
 	}
 	kind := kindOf(v)
-	if kind == cue.IntKind && mask&cue.IntKind == 0 && mask&cue.FloatKind != 0 {
-		v, kind = float64(v.(int64)), cue.FloatKind
-	}
-	if mask&kind == 0 {
-		return nil, fmt.Errorf("property %q: expected %s, got %s", display(path), kindName(mask), describe(v))
-	}
-	if isDisjunction(schema) {
-		if opts, ok := enum(schema); ok && !containsValue(opts, v) {
-			return nil, fmt.Errorf("property %q: must be one of %s, got %s", display(path), strings.Join(opts, ", "), describe(v))
+	if kind == cue.IntKind && s.mask&cue.IntKind == 0 && s.mask&cue.FloatKind != 0 {
+		switch n := v.(type) {
+		case int64:
+			v, kind = float64(n), cue.FloatKind
+		case int:
+			v, kind = float64(n), cue.FloatKind
 		}
-		return v, nil // CUE checks which branch fits
+	}
+	if s.mask&kind == 0 {
+		return nil, fmt.Errorf("property %q: expected %s, got %s", display(path), kindName(s.mask), describe(v))
+	}
+	if s.disj {
+		if len(s.enum) > 0 && !containsValue(s.enum, v) {
+			return nil, fmt.Errorf("property %q: must be one of %s, got %s", display(path), strings.Join(s.enum, ", "), describe(v))
+		}
+		return v, nil
 	}
 	switch x := v.(type) {
 	case map[string]any:
-		return checkStruct(schema, x, path)
+		return checkStruct(s, x, path)
 	case []any:
-		elem := schema.LookupPath(cue.MakePath(cue.AnyIndex))
-		if !elem.Exists() {
+		if s.elem == nil {
 			return v, nil
 		}
 		out := make([]any, len(x))
 		for i, e := range x {
-			r, err := checkValue(elem, e, fmt.Sprintf("%s[%d]", path, i))
+			r, err := checkValue(s.elem, e, fmt.Sprintf("%s[%d]", path, i))
 			if err != nil {
 				return nil, err
 			}
@@ -66,30 +137,21 @@ func checkValue(schema cue.Value, v any, path string) (any, error) {
 	return v, nil
 }
 
-func checkStruct(schema cue.Value, m map[string]any, path string) (any, error) {
-	fields := map[string]cue.Value{}
-	var order []string
-	optional := map[string]bool{}
-	it, err := schema.Fields(cue.Optional(true))
-	if err != nil {
-		return m, nil
-	}
-	for it.Next() {
-		name := it.Selector().Unquoted()
-		fields[name] = it.Value()
-		order = append(order, name)
-		optional[name] = it.Selector().ConstraintType() == cue.OptionalConstraint
-	}
-	pattern := schema.LookupPath(cue.MakePath(cue.AnyString))
+func checkStruct(s *paramSchema, m map[string]any, path string) (map[string]any, error) {
 	out := make(map[string]any, len(m))
-	for k, v := range m {
-		fs, ok := fields[k]
-		if !ok {
-			if !pattern.Exists() {
-				out[k] = v
-				continue
-			}
-			fs = pattern
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys) // report the first bad property deterministically
+	for _, k := range keys {
+		v := m[k]
+		fs := s.pattern
+		if f, ok := s.fields[k]; ok {
+			fs = f.s
+		} else if fs == nil {
+			out[k] = v
+			continue
 		}
 		r, err := checkValue(fs, v, join(path, k))
 		if err != nil {
@@ -97,32 +159,21 @@ func checkStruct(schema cue.Value, m map[string]any, path string) (any, error) {
 		}
 		out[k] = r
 	}
-	for _, name := range order {
-		if _, set := m[name]; set || optional[name] {
+	for _, name := range s.order {
+		f := s.fields[name]
+		if _, set := m[name]; set || f.optional {
 			continue
 		}
-		if err := checkRequired(fields[name], join(path, name)); err != nil {
-			return nil, err
+		if f.required {
+			return nil, fmt.Errorf("property %q is required (%s)", display(join(path, name)), kindName(f.s.mask))
+		}
+		if f.s != nil && f.s.fields != nil {
+			if _, err := checkStruct(f.s, map[string]any{}, join(path, name)); err != nil {
+				return nil, err
+			}
 		}
 	}
 	return out, nil
-}
-
-// checkRequired reports a regular field that has no value, no default and
-// is not a struct whose own fields are all satisfied.
-func checkRequired(f cue.Value, path string) error {
-	if _, ok := f.Default(); ok || f.IsConcrete() || markedDefault(f.Source()) {
-		if f.IncompleteKind() == cue.StructKind && !isDisjunction(f) {
-			_, err := checkStruct(f, map[string]any{}, path)
-			return err
-		}
-		return nil
-	}
-	if f.IncompleteKind() == cue.StructKind && !isDisjunction(f) {
-		_, err := checkStruct(f, map[string]any{}, path)
-		return err
-	}
-	return fmt.Errorf("property %q is required (%s)", display(path), kindName(f.IncompleteKind()))
 }
 
 // markedDefault reports whether an expression is a disjunction with a

@@ -242,7 +242,7 @@ func (r *Renderer) lookup(ctx context.Context, defs definition.Source, kind defi
 
 // evaluate fills context and parameter into a template and checks `errs`.
 func (r *Renderer) evaluate(t *Template, ctxMap map[string]any, props map[string]any) (cue.Value, map[string]any, error) {
-	props, err := checkProperties(t.parameter, props)
+	props, err := checkProperties(t.schema, props)
 	if err != nil {
 		return cue.Value{}, nil, fmt.Errorf("invalid properties for %s %q: %w", t.Def.Kind, t.Def.Name, err)
 	}
@@ -262,23 +262,23 @@ func (r *Renderer) evaluate(t *Template, ctxMap map[string]any, props map[string
 		return cue.Value{}, nil, fmt.Errorf("invalid properties for %s %q: %w", t.Def.Kind, t.Def.Name, err)
 	}
 	v := t.value.Unify(inputs)
+	params := props
 	if t.parameter.Exists() {
-		if err := v.LookupPath(pathParameter).Validate(); err != nil {
-			return cue.Value{}, nil, fmt.Errorf("invalid properties for %s %q: property %s", t.Def.Kind, t.Def.Name, quoteFirst(cueMessage(err, "parameter")))
+		pv := v.LookupPath(pathParameter)
+		d, derr := patch.Decode(pv)
+		if derr != nil {
+			// Validate names the property; MarshalJSON does not.
+			if err := pv.Validate(); err != nil {
+				return cue.Value{}, nil, fmt.Errorf("invalid properties for %s %q: property %s", t.Def.Kind, t.Def.Name, quoteFirst(cueMessage(err, "parameter")))
+			}
+		} else if m, ok := d.(map[string]any); ok {
+			params = m
 		}
 	}
 	if errs := v.LookupPath(pathErrs); errs.Exists() {
 		var list []string
 		if err := errs.Decode(&list); err == nil && len(list) > 0 {
 			return cue.Value{}, nil, fmt.Errorf("%s %q reports: %s", t.Def.Kind, t.Def.Name, strings.Join(list, "; "))
-		}
-	}
-	params := props
-	if t.parameter.Exists() {
-		if pv, err := patch.Decode(v.LookupPath(pathParameter)); err == nil {
-			if m, ok := pv.(map[string]any); ok {
-				params = m
-			}
 		}
 	}
 	return v, params, nil
@@ -353,12 +353,25 @@ func (r *Renderer) renderComponent(ctx context.Context, app *v1beta1.Application
 	if err != nil {
 		return nil, err
 	}
+	traits := make([]*Template, len(c.Traits))
+	for i, tr := range c.Traits {
+		if traits[i], err = r.lookup(ctx, defs, definition.KindTrait, tr.Type); err != nil {
+			return nil, fmt.Errorf("trait %q: %w", tr.Type, err)
+		}
+	}
 	cctx := make(map[string]any, len(base)+3)
 	for k, v := range base {
 		cctx[k] = v
 	}
 	cctx["name"] = c.Name
 	cctx["replicaKey"] = it.replicaKey
+
+	key, memoize := r.memoKey(app, it, cctx, t, traits, opts)
+	if memoize {
+		if hit := r.memoGet(key); hit != nil {
+			return hit, nil
+		}
+	}
 
 	v, params, err := r.evaluate(t, cctx, it.props)
 	if err != nil {
@@ -385,8 +398,7 @@ func (r *Renderer) renderComponent(ctx context.Context, app *v1beta1.Application
 		return nil, fmt.Errorf("component definition %q has no output: its template must set `output` or `outputs`", t.Def.Name)
 	}
 
-	traits, err := r.traitTemplates(ctx, c, t, out, defs)
-	if err != nil {
+	if err := checkTraits(t, traits, out); err != nil {
 		return nil, err
 	}
 	for i, tt := range traits {
@@ -397,37 +409,30 @@ func (r *Renderer) renderComponent(ctx context.Context, app *v1beta1.Application
 		out.Traits = append(out.Traits, rt)
 	}
 	stamp(app, out)
+	if memoize {
+		r.memoPut(key, out)
+	}
 	return out, nil
 }
 
-// traitTemplates resolves the component's traits and checks that each
-// applies to the workload and none conflicts with another.
-func (r *Renderer) traitTemplates(ctx context.Context, c v1beta1.ApplicationComponent, ct *Template, rc *RenderedComponent, defs definition.Source) ([]*Template, error) {
-	var out []*Template
-	types := make([]string, len(c.Traits))
-	for i, tr := range c.Traits {
-		tt, err := r.lookup(ctx, defs, definition.KindTrait, tr.Type)
-		if err != nil {
-			return nil, fmt.Errorf("trait %q: %w", tr.Type, err)
-		}
-		types[i] = tt.Def.Name
-		out = append(out, tt)
-	}
+// checkTraits checks that each trait applies to the workload and none
+// conflicts with another.
+func checkTraits(ct *Template, traits []*Template, rc *RenderedComponent) error {
 	w := workloadOf(ct.Def, rc.Workload)
-	for _, tt := range out {
+	for _, tt := range traits {
 		if !Applies(tt.Def.Trait().Spec.AppliesToWorkloads, w) {
-			return nil, fmt.Errorf("trait %q does not apply to component type %q (workload %s); it applies to: %s",
+			return fmt.Errorf("trait %q does not apply to component type %q (workload %s); it applies to: %s",
 				tt.Def.Name, ct.Def.Name, w.Resource(), strings.Join(tt.Def.Trait().Spec.AppliesToWorkloads, ", "))
 		}
 	}
-	for i, tt := range out {
-		for j, other := range types {
-			if i != j && Conflicts(tt.Def.Trait().Spec.ConflictsWith, other) {
-				return nil, fmt.Errorf("trait %q conflicts with trait %q: remove one of them", tt.Def.Name, other)
+	for i, tt := range traits {
+		for j, other := range traits {
+			if i != j && Conflicts(tt.Def.Trait().Spec.ConflictsWith, other.Def.Name) {
+				return fmt.Errorf("trait %q conflicts with trait %q: remove one of them", tt.Def.Name, other.Def.Name)
 			}
 		}
 	}
-	return out, nil
+	return nil
 }
 
 func (r *Renderer) renderTrait(t *Template, props map[string]any, rc *RenderedComponent, opts Options) (RenderedTrait, error) {
