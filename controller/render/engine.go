@@ -14,6 +14,7 @@ import (
 	"cuelang.org/go/cue/ast"
 	"cuelang.org/go/cue/cuecontext"
 	"cuelang.org/go/cue/parser"
+	"cuelang.org/go/tools/fix"
 
 	"github.com/velad-dev/velad/controller/definition"
 )
@@ -107,6 +108,7 @@ func (e *Renderer) build(filename, src string) (cue.Value, *ast.File, error) {
 			return cue.Value{}, nil, fmt.Errorf("%s", definition.ErrorDetails(err))
 		}
 	}
+	f = upgrade(f)
 	v := e.cue.BuildFile(f)
 	// Validate ignores incomplete values: the template is incomplete until
 	// context and parameter are filled.
@@ -114,6 +116,19 @@ func (e *Renderer) build(filename, src string) (cue.Value, *ast.File, error) {
 		return cue.Value{}, nil, fmt.Errorf("%s", definition.ErrorDetails(err))
 	}
 	return v, f, nil
+}
+
+// upgrade rewrites list arithmetic that older CUE accepted (and many
+// KubeVela definitions use), `[a] + b` and `[a] * 2`, into list.Concat and
+// list.Repeat. It only applies where one operand is a list literal, as
+// `cue fix` does; a template it cannot fix is left as it was.
+func upgrade(f *ast.File) (out *ast.File) {
+	defer func() {
+		if recover() != nil {
+			out = f
+		}
+	}()
+	return fix.File(f)
 }
 
 // contextUses returns the fields of context a file selects

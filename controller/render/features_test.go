@@ -186,3 +186,29 @@ template: {
 		}
 	}
 }
+
+// TestListArithmetic renders a template written for older CUE, where
+// lists were joined with +.
+func TestListArithmetic(t *testing.T) {
+	d := loadCUE(t, "old.cue", `"old": {type: "component"}
+template: {
+	output: {
+		apiVersion: "v1"
+		kind:       "ConfigMap"
+		metadata: name: context.name
+		data: keys: "\(len([{a: 1}] + parameter.extra))"
+	}
+	parameter: extra: [...{...}]
+}`)
+	app, err := render.ParseApplication([]byte(appHeader + "  components:\n    - name: c\n      type: old\n      properties: {extra: [{b: 2}, {c: 3}]}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	comps, err := render.NewRenderer().RenderApp(context.Background(), app, definition.NewSet(d), render.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, _, _ := unstructured.NestedString(comps[0].Workload.Object, "data", "keys"); v != "3" {
+		t.Errorf("keys = %q, want 3", v)
+	}
+}
