@@ -159,7 +159,7 @@ func mergeList(base []any, p cue.Value, key string, retain bool, path []string) 
 
 	if key != "" && keyed(elems, key) {
 		for _, e := range elems {
-			kv, _ := e.LookupPath(cue.ParsePath(key)).String()
+			kv := keyOf(e, key)
 			idx := -1
 			for i, b := range out {
 				if s, ok := lookupKey(b, key); ok && s == kv {
@@ -167,8 +167,9 @@ func mergeList(base []any, p cue.Value, key string, retain bool, path []string) 
 					break
 				}
 			}
+			label := strings.Trim(kv, `"`)
 			if idx < 0 {
-				r, err := concrete(e, append(path, kv))
+				r, err := concrete(e, append(path, label))
 				if err != nil {
 					return nil, err
 				}
@@ -177,9 +178,9 @@ func mergeList(base []any, p cue.Value, key string, retain bool, path []string) 
 			}
 			var r any
 			if retain {
-				r, err = concrete(e, append(path, kv))
+				r, err = concrete(e, append(path, label))
 			} else {
-				r, err = merge(out[idx], e, markers(e), key, append(path, kv))
+				r, err = merge(out[idx], e, markers(e), key, append(path, label))
 			}
 			if err != nil {
 				return nil, err
@@ -219,16 +220,34 @@ func isConstraining(v cue.Value) bool {
 	return v.IncompleteKind() != cue.TopKind
 }
 
+// keyed reports whether every element has a concrete scalar at key.
 func keyed(elems []cue.Value, key string) bool {
 	if len(elems) == 0 {
 		return false
 	}
 	for _, e := range elems {
-		if _, err := e.LookupPath(cue.ParsePath(key)).String(); err != nil {
+		if keyOf(e, key) == "" {
 			return false
 		}
 	}
 	return true
+}
+
+// keyOf is the JSON of the scalar at key in a patch element ("" if none),
+// so string and number keys (name, port) compare alike.
+func keyOf(e cue.Value, key string) string {
+	v := e.LookupPath(cue.ParsePath(key))
+	if d, ok := v.Default(); ok {
+		v = d
+	}
+	if !v.IsConcrete() || v.IncompleteKind()&(cue.StructKind|cue.ListKind) != 0 {
+		return ""
+	}
+	b, err := v.MarshalJSON()
+	if err != nil {
+		return ""
+	}
+	return string(b)
 }
 
 func lookupKey(item any, key string) (string, bool) {
@@ -240,8 +259,12 @@ func lookupKey(item any, key string) (string, bool) {
 		}
 		cur = m[part]
 	}
-	s, ok := cur.(string)
-	return s, ok
+	switch cur.(type) {
+	case string, int64, float64, bool:
+		b, err := json.Marshal(cur)
+		return string(b), err == nil
+	}
+	return "", false
 }
 
 // mergeLeaf unifies a scalar (or a non-concrete constraint) with base.

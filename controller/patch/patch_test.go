@@ -72,6 +72,14 @@ func TestApply(t *testing.T) {
 			want: `{"spec":{"replicas":1,"template":{"spec":{"containers":[{"env":[{"name":"A","value":"1"}],"image":"nginx","name":"web"},{"args":["-v"],"image":"envoy","name":"proxy"},{"image":"busybox","name":"sidecar"}],"tolerations":[{"key":"a"},{"key":"b"}]}}}}`,
 		},
 		{
+			name: "keyed merge conflict names the item",
+			patch: `patch: spec: template: spec: {
+	// +patchKey=name
+	containers: [{name: "web", image: "httpd"}]
+}`,
+			err: `patch spec.template.spec.containers.web.image: conflicting values "nginx" and "httpd": mark the field with // +patchStrategy=retainKeys to overwrite it`,
+		},
+		{
 			name: "patchKey is inherited by nested lists",
 			patch: `patch: spec: template: spec: {
 	// +patchKey=name
@@ -182,5 +190,25 @@ patch: operations: [{op: "remove", path: "/spec/nothing"}]`,
 				t.Errorf("Apply modified its base: %s", after)
 			}
 		})
+	}
+}
+
+func TestApplyNumericPatchKey(t *testing.T) {
+	base, err := patch.DecodeJSON([]byte(`{"spec":{"ports":[{"port":80,"name":"http","targetPort":8080}]}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := cuecontext.New().CompileString(`patch: spec: {
+	// +patchKey=port
+	ports: [{port: 80}, {port: 443, name: "https"}]
+}`)
+	got, err := patch.Apply(base.(map[string]any), v.LookupPath(cue.ParsePath("patch")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(got)
+	want := `{"spec":{"ports":[{"name":"http","port":80,"targetPort":8080},{"name":"https","port":443}]}}`
+	if string(b) != want {
+		t.Errorf("got  %s\nwant %s", b, want)
 	}
 }
