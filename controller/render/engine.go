@@ -64,21 +64,21 @@ var (
 
 // Compile returns the compiled template of d, from the cache when a
 // definition with the same kind and template was compiled before.
-func (e *Renderer) Compile(d *definition.Definition) (*Template, error) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.compile(d)
+func (r *Renderer) Compile(d *definition.Definition) (*Template, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.compile(d)
 }
 
-func (e *Renderer) compile(d *definition.Definition) (*Template, error) {
+func (r *Renderer) compile(d *definition.Definition) (*Template, error) {
 	key := sha256.Sum256([]byte(string(d.Kind) + "\x00" + d.Template()))
-	if t, ok := e.cache[key]; ok {
+	if t, ok := r.cache[key]; ok {
 		if t.Def == d {
 			return t, nil
 		}
 		return &Template{Def: d, value: t.value, parameter: t.parameter, schema: t.schema, uses: t.uses, key: key}, nil
 	}
-	v, f, err := e.build(d.Name+".cue", d.Template())
+	v, f, err := r.build(d.Name+".cue", d.Template())
 	if err != nil {
 		return nil, fmt.Errorf("compile %s definition %q (%s): %w", d.Kind, d.Name, d.Source, err)
 	}
@@ -86,17 +86,17 @@ func (e *Renderer) compile(d *definition.Definition) (*Template, error) {
 	if t.parameter.Exists() {
 		t.schema = digest(t.parameter, 0)
 	}
-	if len(e.cache) >= maxCache {
-		clear(e.cache) // definitions churned; recompile what is still used
+	if len(r.cache) >= maxCache {
+		clear(r.cache) // definitions churned; recompile what is still used
 	}
-	e.cache[key] = t
+	r.cache[key] = t
 	return t, nil
 }
 
 // build compiles CUE source with a top-level `context: _` declared (unless
 // the source declares context itself) so the template may reference
 // context fields that are filled at render time.
-func (e *Renderer) build(filename, src string) (cue.Value, *ast.File, error) {
+func (r *Renderer) build(filename, src string) (cue.Value, *ast.File, error) {
 	f, err := parser.ParseFile(filename, src, parser.ParseComments)
 	if err != nil {
 		return cue.Value{}, nil, fmt.Errorf("%s", definition.ErrorDetails(err))
@@ -109,7 +109,7 @@ func (e *Renderer) build(filename, src string) (cue.Value, *ast.File, error) {
 		}
 	}
 	f = upgrade(f)
-	v := e.cue.BuildFile(f)
+	v := r.cue.BuildFile(f)
 	// Validate ignores incomplete values: the template is incomplete until
 	// context and parameter are filled.
 	if err := v.Validate(); err != nil {
@@ -194,8 +194,8 @@ func declaresContext(f *ast.File) bool {
 }
 
 // CacheLen is the number of distinct compiled templates (for tests).
-func (e *Renderer) CacheLen() int {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return len(e.cache)
+func (r *Renderer) CacheLen() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.cache)
 }
