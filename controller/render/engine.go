@@ -1,0 +1,201 @@
+// Package render turns an Application into Kubernetes objects by
+// evaluating the CUE templates of its component and trait definitions.
+// It needs no cluster: definitions come from a definition.Source and the
+// result is plain unstructured objects for a controller (or dry-run) to
+// apply.
+package render
+
+import (
+	"crypto/sha256"
+	"fmt"
+	"sync"
+
+	"cuelang.org/go/cue"
+	"cuelang.org/go/cue/ast"
+	"cuelang.org/go/cue/cuecontext"
+	"cuelang.org/go/cue/parser"
+	"cuelang.org/go/tools/fix"
+
+	"github.com/velad-dev/velad/controller/definition"
+)
+
+// Renderer compiles definition templates once and caches them by content
+// hash. It is safe for concurrent use: CUE evaluation is serialised by a
+// mutex because CUE values must not be evaluated concurrently.
+type Renderer struct {
+	mu    sync.Mutex
+	cue   *cue.Context
+	cache map[[32]byte]*Template
+	memo  memo
+}
+
+// maxCache bounds the number of compiled templates kept.
+const maxCache = 1024
+
+// NewRenderer returns an empty Renderer.
+func NewRenderer() *Renderer {
+	return &Renderer{cue: cuecontext.New(), cache: map[[32]byte]*Template{}, memo: newMemo(defaultMemoSize)}
+}
+
+// Template is a compiled definition template.
+type Template struct {
+	Def       *definition.Definition
+	value     cue.Value // the template with `context: _` declared
+	parameter cue.Value // the parameter schema; !Exists() when absent
+	// schema digests parameter for property checks.
+	schema *paramSchema
+	// key is the content hash of the definition's kind and template.
+	key [32]byte
+	// uses is the set of context fields the template reads (nil: all).
+	// Filling only those keeps big values like context.output out of
+	// templates that never look at them.
+	uses map[string]bool
+}
+
+var (
+	pathContext   = cue.ParsePath("context")
+	pathParameter = cue.ParsePath("parameter")
+	pathOutput    = cue.ParsePath("output")
+	pathOutputs   = cue.ParsePath("outputs")
+	pathPatch     = cue.ParsePath("patch")
+	pathPatchOuts = cue.ParsePath("patchOutputs")
+	pathErrs      = cue.ParsePath("errs")
+)
+
+// Compile returns the compiled template of d, from the cache when a
+// definition with the same kind and template was compiled before.
+func (r *Renderer) Compile(d *definition.Definition) (*Template, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.compile(d)
+}
+
+func (r *Renderer) compile(d *definition.Definition) (*Template, error) {
+	key := sha256.Sum256([]byte(string(d.Kind) + "\x00" + d.Template()))
+	if t, ok := r.cache[key]; ok {
+		if t.Def == d {
+			return t, nil
+		}
+		return &Template{Def: d, value: t.value, parameter: t.parameter, schema: t.schema, uses: t.uses, key: key}, nil
+	}
+	v, f, err := r.build(d.Name+".cue", d.Template())
+	if err != nil {
+		return nil, fmt.Errorf("compile %s definition %q (%s): %w", d.Kind, d.Name, d.Source, err)
+	}
+	t := &Template{Def: d, value: v, parameter: v.LookupPath(pathParameter), uses: contextUses(f), key: key}
+	if t.parameter.Exists() {
+		t.schema = digest(t.parameter, 0)
+	}
+	if len(r.cache) >= maxCache {
+		clear(r.cache) // definitions churned; recompile what is still used
+	}
+	r.cache[key] = t
+	return t, nil
+}
+
+// build compiles CUE source with a top-level `context: _` declared (unless
+// the source declares context itself) so the template may reference
+// context fields that are filled at render time.
+func (r *Renderer) build(filename, src string) (cue.Value, *ast.File, error) {
+	f, err := parser.ParseFile(filename, src, parser.ParseComments)
+	if err != nil {
+		return cue.Value{}, nil, fmt.Errorf("%s", definition.ErrorDetails(err))
+	}
+	if !declaresContext(f) {
+		// Appended as text so the parser resolves references to it; the
+		// lines of the source keep their numbers.
+		if f, err = parser.ParseFile(filename, src+"\ncontext: _\n", parser.ParseComments); err != nil {
+			return cue.Value{}, nil, fmt.Errorf("%s", definition.ErrorDetails(err))
+		}
+	}
+	f = upgrade(f)
+	v := r.cue.BuildFile(f)
+	// Validate ignores incomplete values: the template is incomplete until
+	// context and parameter are filled.
+	if err := v.Validate(); err != nil {
+		return cue.Value{}, nil, fmt.Errorf("%s", definition.ErrorDetails(err))
+	}
+	return v, f, nil
+}
+
+// upgrade rewrites list arithmetic that older CUE accepted (and many
+// KubeVela definitions use), `[a] + b` and `[a] * 2`, into list.Concat and
+// list.Repeat. It only applies where one operand is a list literal, as
+// `cue fix` does; a template it cannot fix is left as it was.
+func upgrade(f *ast.File) (out *ast.File) {
+	defer func() {
+		if recover() != nil {
+			out = f
+		}
+	}()
+	return fix.File(f)
+}
+
+// contextUses returns the fields of context a file selects
+// (context.name, context.output...), or nil when it uses context in any
+// other way (passes it whole, or declares it itself).
+func contextUses(f *ast.File) map[string]bool {
+	if declaresContextIn(f) {
+		return nil
+	}
+	uses := map[string]bool{}
+	selected := map[*ast.Ident]bool{}
+	labels := map[ast.Node]bool{}
+	ast.Walk(f, func(n ast.Node) bool {
+		switch x := n.(type) {
+		case *ast.Field:
+			labels[x.Label] = true
+		case *ast.SelectorExpr:
+			if id, ok := x.X.(*ast.Ident); ok && id.Name == "context" {
+				selected[id] = true
+				if name, _, err := ast.LabelName(x.Sel); err == nil {
+					uses[name] = true
+				}
+			}
+		}
+		return true
+	}, nil)
+	whole := false
+	ast.Walk(f, func(n ast.Node) bool {
+		if id, ok := n.(*ast.Ident); ok && id.Name == "context" && !selected[id] && !labels[id] {
+			whole = true
+		}
+		return !whole
+	}, nil)
+	if whole {
+		return nil
+	}
+	return uses
+}
+
+// declaresContextIn reports whether the user's source (not our appended
+// `context: _`) declares context: then it is used as a whole.
+func declaresContextIn(f *ast.File) bool {
+	n := 0
+	for _, d := range f.Decls {
+		if fd, ok := d.(*ast.Field); ok {
+			if name, _, _ := ast.LabelName(fd.Label); name == "context" {
+				n++
+			}
+		}
+	}
+	return n > 1
+}
+
+func declaresContext(f *ast.File) bool {
+	for _, d := range f.Decls {
+		if fd, ok := d.(*ast.Field); ok {
+			if n, _, _ := ast.LabelName(fd.Label); n == "context" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// CacheLen is the number of distinct compiled templates (for tests).
+func (r *Renderer) CacheLen() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.cache)
+}

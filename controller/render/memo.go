@@ -1,0 +1,143 @@
+package render
+
+import (
+	"crypto/sha256"
+	"encoding/json"
+
+	"github.com/velad-dev/velad/controller/api/v1beta1"
+)
+
+// defaultMemoSize is how many rendered components a Renderer remembers.
+const defaultMemoSize = 512
+
+// memo remembers rendered components by a hash of everything their
+// rendering depends on, so that re-rendering an unchanged application
+// (every reconcile of a controller) does not evaluate CUE again. Entries
+// are evicted first in, first out.
+type memo struct {
+	size  int
+	m     map[[32]byte]*RenderedComponent
+	order [][32]byte
+}
+
+func newMemo(size int) memo {
+	return memo{size: size, m: map[[32]byte]*RenderedComponent{}}
+}
+
+// SetMemoSize sets how many rendered components are remembered; 0 turns
+// remembering off (every render evaluates CUE).
+func (r *Renderer) SetMemoSize(n int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.memo = newMemo(n)
+}
+
+// memoKey hashes the inputs of a component render: the context, the
+// properties, and the definitions with the spec fields that affect
+// rendering. PostDispatch traits rendered against live objects are not
+// remembered.
+func (r *Renderer) memoKey(app *v1beta1.Application, it workItem, cctx map[string]any, t *Template, traits []*Template, opts Options) ([32]byte, bool) {
+	if r.memo.size == 0 {
+		return [32]byte{}, false
+	}
+	type traitKey struct {
+		Key        [32]byte
+		Name       string
+		AppliesTo  []string
+		Conflicts  []string
+		Stage      string
+		Properties map[string]any
+	}
+	in := struct {
+		Context    map[string]any
+		Name       string
+		DependsOn  []string
+		Key        [32]byte
+		Def        string
+		Workload   any
+		Properties map[string]any
+		Traits     []traitKey
+	}{Context: cctx, Name: it.comp.Name, DependsOn: it.comp.DependsOn, Key: t.key, Def: t.Def.Name, Properties: it.props}
+	if cd := t.Def.Component(); cd != nil {
+		in.Workload = cd.Spec.Workload
+	}
+	for i, tt := range traits {
+		spec := tt.Def.Trait().Spec
+		if spec.Stage == v1beta1.StagePostDispatch && opts.Live != nil {
+			return [32]byte{}, false
+		}
+		in.Traits = append(in.Traits, traitKey{tt.key, tt.Def.Name, spec.AppliesToWorkloads, spec.ConflictsWith, spec.Stage, it.traitProps[i]})
+	}
+	b, err := json.Marshal(in)
+	if err != nil {
+		return [32]byte{}, false
+	}
+	return sha256.Sum256(append(b, app.Name...)), true
+}
+
+func (r *Renderer) memoGet(key [32]byte) *RenderedComponent {
+	c, ok := r.memo.m[key]
+	if !ok {
+		return nil
+	}
+	return c.deepCopy()
+}
+
+func (r *Renderer) memoPut(key [32]byte, c *RenderedComponent) {
+	if _, ok := r.memo.m[key]; ok {
+		return
+	}
+	if len(r.memo.order) >= r.memo.size {
+		delete(r.memo.m, r.memo.order[0])
+		r.memo.order = r.memo.order[1:]
+	}
+	r.memo.m[key] = c.deepCopy()
+	r.memo.order = append(r.memo.order, key)
+}
+
+// deepCopy copies everything a caller may modify.
+func (c *RenderedComponent) deepCopy() *RenderedComponent {
+	out := *c
+	if c.Workload != nil {
+		out.Workload = c.Workload.DeepCopy()
+	}
+	out.Auxiliaries = make([]Auxiliary, len(c.Auxiliaries))
+	for i, a := range c.Auxiliaries {
+		a.Object = a.Object.DeepCopy()
+		out.Auxiliaries[i] = a
+	}
+	out.Traits = make([]RenderedTrait, len(c.Traits))
+	for i, t := range c.Traits {
+		t.Properties = copyMap(t.Properties)
+		out.Traits[i] = t
+	}
+	out.Properties = copyMap(c.Properties)
+	out.Context = copyMap(c.Context)
+	out.DependsOn = append([]string(nil), c.DependsOn...)
+	return &out
+}
+
+func copyMap(m map[string]any) map[string]any {
+	if m == nil {
+		return nil
+	}
+	return copyValue(m).(map[string]any)
+}
+
+func copyValue(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = copyValue(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = copyValue(e)
+		}
+		return out
+	}
+	return v // scalars are immutable
+}
