@@ -45,5 +45,9 @@ bench: build
 bench-build:
 	scripts/bench-build.sh
 
+# Regenerate deepcopy code and CRDs of controller/api (controller-gen).
+generate:
+	scripts/generate.sh
+
 clean:
-	rm -rf bin
+	rm -rf bin .bin

@@ -85,6 +85,9 @@ func New(t testing.TB, extraArgs ...string) *Server {
 
 // NewServer prepares (but does not start) a server with data under dir.
 func NewServer(binary, dir string, extraArgs ...string) (*Server, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
 	ports, err := freePorts(3)
 	if err != nil {
 		return nil, err

@@ -25,6 +25,8 @@ func NewRootCommand() *cobra.Command {
 		newVersionCommand(),
 		newServerCommand(),
 		newKubeconfigCommand(),
+		newDryRunCommand(),
+		newDefCommand(),
 	)
 	return root
 }
