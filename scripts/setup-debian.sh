@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
-# Installs what building velad needs on a fresh Debian machine (as root),
-# skipping what is already there. Go >= 1.26 must be installed (the
-# machine's /usr/local/go); everything else comes from Debian packages.
+# Installs what building and running velad needs on a fresh Debian machine
+# (as root), skipping what is already there. Go >= 1.26 must be installed
+# (the machine's /usr/local/go); everything else comes from Debian packages:
+#   make git           build
+#   gcc libc6-dev libseccomp-dev pkg-config   runc with seccomp (static cgo)
+#   zstd               packing the embedded runtime payload
+#   iptables           the node's service and pod networking
 set -euo pipefail
 
+packages=(make git gcc libc6-dev libseccomp-dev pkg-config zstd iptables)
 need=()
-for tool in make git; do
-	command -v "$tool" >/dev/null 2>&1 || need+=("$tool")
+for p in "${packages[@]}"; do
+	dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
 done
 if [ "${#need[@]}" -gt 0 ]; then
 	echo "installing Debian packages: ${need[*]}"

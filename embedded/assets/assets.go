@@ -1,0 +1,150 @@
+// Package assets carries the runtime binaries inside velad (go:embed) and
+// extracts them to a content-addressed folder of the data dir. Extraction
+// is idempotent: a folder that is complete is used as it is, a new one is
+// unpacked beside it and renamed into place, so a crash never leaves a
+// half-written runtime behind.
+package assets
+
+import (
+	"archive/tar"
+	"bytes"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/klauspost/compress/zstd"
+)
+
+//go:embed payload
+var payload embed.FS
+
+// RuntimePayload is the file name of the runtime archive in the payload.
+const RuntimePayload = "runtime.tar.zst"
+
+// ErrNoRuntime means this velad was built without its runtime payload.
+var ErrNoRuntime = errors.New("this velad binary carries no runtime binaries; build it with 'make build' (scripts/build-runtime.sh)")
+
+// completeMarker marks a fully extracted folder.
+const completeMarker = ".complete"
+
+// Runtime opens the embedded runtime archive.
+func Runtime() ([]byte, error) {
+	data, err := payload.ReadFile("payload/" + RuntimePayload)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, ErrNoRuntime
+	}
+	return data, err
+}
+
+// ExtractRuntime unpacks the embedded runtime into <root>/<hash>/bin and
+// returns that bin folder.
+func ExtractRuntime(root string) (string, error) {
+	data, err := Runtime()
+	if err != nil {
+		return "", err
+	}
+	return Extract(data, root)
+}
+
+// Extract unpacks a tar.zst archive into <root>/<first 12 hex of its
+// sha256>/bin, unless that folder is already complete, and returns it.
+func Extract(archive []byte, root string) (string, error) {
+	sum := sha256.Sum256(archive)
+	dir := filepath.Join(root, hex.EncodeToString(sum[:])[:12])
+	bin := filepath.Join(dir, "bin")
+	if _, err := os.Stat(filepath.Join(dir, completeMarker)); err == nil {
+		return bin, nil
+	}
+	if err := os.MkdirAll(root, 0o755); err != nil {
+		return "", fmt.Errorf("extract runtime: %w", err)
+	}
+	tmp, err := os.MkdirTemp(root, ".extract-")
+	if err != nil {
+		return "", fmt.Errorf("extract runtime: %w", err)
+	}
+	defer os.RemoveAll(tmp) // no-op after the rename
+	if err := untar(archive, filepath.Join(tmp, "bin")); err != nil {
+		return "", fmt.Errorf("extract runtime: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(tmp, completeMarker), nil, 0o644); err != nil {
+		return "", fmt.Errorf("extract runtime: %w", err)
+	}
+	// A leftover incomplete folder of the same hash is replaced.
+	if err := os.RemoveAll(dir); err != nil {
+		return "", fmt.Errorf("extract runtime: %w", err)
+	}
+	if err := os.Rename(tmp, dir); err != nil {
+		return "", fmt.Errorf("extract runtime: %w", err)
+	}
+	return bin, nil
+}
+
+func untar(archive []byte, dst string) error {
+	zr, err := zstd.NewReader(bytes.NewReader(archive))
+	if err != nil {
+		return err
+	}
+	defer zr.Close()
+	if err := os.MkdirAll(dst, 0o755); err != nil {
+		return err
+	}
+	tr := tar.NewReader(zr)
+	for {
+		hdr, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("read archive: %w", err)
+		}
+		name := filepath.Clean(hdr.Name)
+		if name == "." {
+			continue
+		}
+		if filepath.IsAbs(name) || strings.HasPrefix(name, "..") {
+			return fmt.Errorf("archive entry %q escapes its folder", hdr.Name)
+		}
+		target := filepath.Join(dst, name)
+		switch hdr.Typeflag {
+		case tar.TypeDir:
+			if err := os.MkdirAll(target, 0o755); err != nil {
+				return err
+			}
+		case tar.TypeReg:
+			if err := writeFile(target, tr, os.FileMode(hdr.Mode).Perm()); err != nil {
+				return err
+			}
+		case tar.TypeSymlink:
+			if filepath.IsAbs(hdr.Linkname) || strings.Contains(hdr.Linkname, "..") {
+				return fmt.Errorf("archive symlink %q points outside its folder", hdr.Name)
+			}
+			if err := os.Symlink(hdr.Linkname, target); err != nil {
+				return err
+			}
+		default:
+			return fmt.Errorf("archive entry %q has unsupported type %c", hdr.Name, hdr.Typeflag)
+		}
+	}
+}
+
+func writeFile(path string, r io.Reader, mode os.FileMode) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, mode)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, r); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}

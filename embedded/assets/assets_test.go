@@ -1,0 +1,110 @@
+package assets
+
+import (
+	"archive/tar"
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/klauspost/compress/zstd"
+)
+
+type entry struct {
+	name, body, link string
+	mode             int64
+}
+
+func archive(t *testing.T, entries ...entry) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw, err := zstd.NewWriter(&buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tw := tar.NewWriter(zw)
+	for _, e := range entries {
+		hdr := &tar.Header{Name: e.name, Mode: e.mode, Size: int64(len(e.body)), Typeflag: tar.TypeReg}
+		if e.link != "" {
+			hdr = &tar.Header{Name: e.name, Linkname: e.link, Typeflag: tar.TypeSymlink}
+		}
+		if err := tw.WriteHeader(hdr); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tw.Write([]byte(e.body)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tw.Close()
+	zw.Close()
+	return buf.Bytes()
+}
+
+func TestExtractIsIdempotentAndContentAddressed(t *testing.T) {
+	root := t.TempDir()
+	a := archive(t, entry{name: "./runc", body: "#!runc", mode: 0o755}, entry{name: "./cni", link: "runc"})
+	bin, err := Extract(a, root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(filepath.Join(bin, "runc"))
+	if err != nil || string(got) != "#!runc" {
+		t.Fatalf("runc = %q, %v", got, err)
+	}
+	if fi, _ := os.Stat(filepath.Join(bin, "runc")); fi.Mode().Perm() != 0o755 {
+		t.Errorf("runc mode %o", fi.Mode().Perm())
+	}
+	if l, _ := os.Readlink(filepath.Join(bin, "cni")); l != "runc" {
+		t.Errorf("symlink = %q", l)
+	}
+
+	// Same archive: nothing is rewritten (a local edit survives).
+	os.WriteFile(filepath.Join(bin, "runc"), []byte("edited"), 0o755)
+	again, err := Extract(a, root)
+	if err != nil || again != bin {
+		t.Fatalf("second extract = %s, %v", again, err)
+	}
+	if got, _ := os.ReadFile(filepath.Join(bin, "runc")); string(got) != "edited" {
+		t.Error("a complete folder was extracted again")
+	}
+
+	// A new archive lands in its own folder.
+	b := archive(t, entry{name: "runc", body: "v2", mode: 0o755})
+	other, err := Extract(b, root)
+	if err != nil || other == bin {
+		t.Fatalf("new archive extracted to %s (%v), want a new folder", other, err)
+	}
+	// No temp folders left behind.
+	entries, _ := os.ReadDir(root)
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), ".extract-") {
+			t.Errorf("leftover %s", e.Name())
+		}
+	}
+}
+
+func TestExtractRejectsBadArchives(t *testing.T) {
+	cases := []struct {
+		name    string
+		data    func(t *testing.T) []byte
+		wantErr string
+	}{
+		{"not zstd", func(*testing.T) []byte { return []byte("garbage") }, "extract runtime"},
+		{"path escape", func(t *testing.T) []byte { return archive(t, entry{name: "../evil", body: "x", mode: 0o644}) }, "escapes its folder"},
+		{"symlink escape", func(t *testing.T) []byte { return archive(t, entry{name: "l", link: "/etc/passwd"}) }, "points outside"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			root := t.TempDir()
+			_, err := Extract(tc.data(t), root)
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Fatalf("error = %v, want %q", err, tc.wantErr)
+			}
+			entries, _ := os.ReadDir(root)
+			if len(entries) != 0 {
+				t.Errorf("a failed extraction left %d entries", len(entries))
+			}
+		})
+	}
+}
