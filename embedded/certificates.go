@@ -156,7 +156,15 @@ func PKISpec(cfg *config.Config) pki.Spec {
 	for _, san := range cfg.TLSSANs {
 		add(san)
 	}
-	return pki.Spec{Dir: cfg.Paths().TLSDir, APIServerIPs: ips, APIServerDNS: dns, ClusterDomain: cfg.ClusterDomain}
+	spec := pki.Spec{Dir: cfg.Paths().TLSDir, APIServerIPs: ips, APIServerDNS: dns, ClusterDomain: cfg.ClusterDomain}
+	if !cfg.DisableAgent && cfg.NodeName != "" {
+		node := &pki.Node{Name: cfg.NodeName}
+		if ip := net.ParseIP(cfg.NodeIP); ip != nil {
+			node.IPs = append(node.IPs, ip)
+		}
+		spec.Node = node
+	}
+	return spec
 }
 
 // LocalAPIServerURL is how processes on this machine reach the API server.

@@ -152,3 +152,8 @@ func (p *probe) ok(ctx context.Context, url string) error {
 	}
 	return nil
 }
+
+// plainClient is an HTTP client for loopback plain-HTTP health endpoints.
+func plainClient() *http.Client {
+	return &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+}

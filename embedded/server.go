@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
+	"strings"
 	"time"
 
 	utilnet "k8s.io/apimachinery/pkg/util/net"
@@ -26,16 +28,28 @@ type Server struct {
 	manager *component.Manager
 }
 
-// Components lists the parts of the control plane in start order.
+// Components lists the parts of the server in start order: the control
+// plane, then (unless --disable-agent) the node.
 func Components(cfg *config.Config) []component.Component {
 	ds := &Datastore{Config: cfg}
-	return []component.Component{
+	parts := []component.Component{
 		&Certificates{Config: cfg},
 		ds,
 		&APIServer{Config: cfg, Datastore: ds},
 		&ControllerManager{Config: cfg, Datastore: ds},
 		&Scheduler{Config: cfg, Datastore: ds},
 	}
+	if cfg.DisableAgent {
+		return parts
+	}
+	rt := &Runtime{Config: cfg}
+	return append(parts,
+		rt,
+		&Containerd{Config: cfg, Runtime: rt},
+		&Kubelet{Config: cfg},
+		&CNI{Config: cfg},
+		&KubeProxy{Config: cfg},
+	)
 }
 
 // Start validates the settings and starts every component in order,
@@ -85,6 +99,26 @@ func (s *Server) Run(ctx context.Context) error {
 
 // complete fills settings that depend on the host.
 func complete(cfg *config.Config) error {
+	if err := completeAdvertiseIP(cfg); err != nil {
+		return err
+	}
+	if cfg.DisableAgent {
+		return nil
+	}
+	if cfg.NodeName == "" {
+		host, err := os.Hostname()
+		if err != nil {
+			return fmt.Errorf("cannot read the hostname (%v); pass --node-name", err)
+		}
+		cfg.NodeName = strings.ToLower(host)
+	}
+	if cfg.NodeIP == "" {
+		cfg.NodeIP = cfg.AdvertiseIP
+	}
+	return nil
+}
+
+func completeAdvertiseIP(cfg *config.Config) error {
 	if cfg.AdvertiseIP != "" {
 		return nil
 	}

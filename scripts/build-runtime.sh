@@ -3,7 +3,7 @@
 # (containerd cannot link beside Kubernetes v1.36), and packs them into
 # embedded/assets/payload/runtime.tar.zst for go:embed.
 #
-#   containerd, containerd-shim-runc-v2   (pure Go)
+#   containerd, containerd-shim-runc-v2, ctr (image import)   (pure Go)
 #   runc                                  (cgo + static libseccomp: seccomp on)
 #   CNI plugins bridge host-local loopback portmap (pure Go)
 #
@@ -16,7 +16,7 @@ RUNC_VERSION=v1.5.2
 CNI_PLUGINS_VERSION=v1.9.1
 
 root=$(cd "$(dirname "$0")/.." && pwd)
-stamp="containerd-$CONTAINERD_VERSION runc-$RUNC_VERSION cni-$CNI_PLUGINS_VERSION"
+stamp="containerd-$CONTAINERD_VERSION+ctr runc-$RUNC_VERSION cni-$CNI_PLUGINS_VERSION"
 out="$root/_output/runtime"
 bin="$out/bin"
 payload="$root/embedded/assets/payload/runtime.tar.zst"
@@ -32,7 +32,8 @@ cd "$out" # outside velad's module: each tool builds with its own go.mod
 echo "building containerd $CONTAINERD_VERSION"
 CGO_ENABLED=0 go install -ldflags '-s -w' \
 	"github.com/containerd/containerd/v2/cmd/containerd@$CONTAINERD_VERSION" \
-	"github.com/containerd/containerd/v2/cmd/containerd-shim-runc-v2@$CONTAINERD_VERSION"
+	"github.com/containerd/containerd/v2/cmd/containerd-shim-runc-v2@$CONTAINERD_VERSION" \
+	"github.com/containerd/containerd/v2/cmd/ctr@$CONTAINERD_VERSION"
 
 echo "building runc $RUNC_VERSION (seccomp)"
 if ! [ -f /usr/include/seccomp.h ]; then

@@ -47,7 +47,13 @@ type Config struct {
 	DatastoreCertFile string
 	DatastoreKeyFile  string
 
-	DisableAgent  bool
+	DisableAgent bool
+	// NodeName is the node's name (default: the hostname).
+	NodeName   string
+	NodeIP     string
+	NodeLabels []string
+	NodeTaints []string
+
 	ClusterCIDR   string
 	ServiceCIDR   string
 	ClusterDomain string
@@ -122,6 +128,9 @@ func (c *Config) Validate() error {
 	if c.ClusterDomain == "" {
 		add("--cluster-domain must not be empty")
 	}
+	if err := c.validateNode(); err != nil {
+		errs = append(errs, err)
+	}
 	if err := c.validateDatastore(); err != nil {
 		errs = append(errs, err)
 	}
@@ -152,6 +161,34 @@ func (c *Config) validateDatastore() error {
 		return errors.New("--datastore-certfile and --datastore-keyfile must be given together")
 	}
 	return nil
+}
+
+func (c *Config) validateNode() error {
+	var errs []error
+	if c.DisableAgent {
+		if len(c.NodeLabels) > 0 || len(c.NodeTaints) > 0 || c.NodeIP != "" {
+			errs = append(errs, errors.New("--node-label, --node-taint and --node-ip need a node; they contradict --disable-agent"))
+		}
+		return errors.Join(errs...)
+	}
+	if c.NodeName != "" && !validSAN(c.NodeName) {
+		errs = append(errs, fmt.Errorf("--node-name %q is not a valid DNS name; use lowercase letters, digits, '-' and '.'", c.NodeName))
+	}
+	if ip := net.ParseIP(c.NodeIP); c.NodeIP != "" && ip == nil {
+		errs = append(errs, fmt.Errorf("--node-ip %q is not an IP address", c.NodeIP))
+	}
+	for _, l := range c.NodeLabels {
+		if k, _, ok := strings.Cut(l, "="); !ok || k == "" {
+			errs = append(errs, fmt.Errorf("--node-label %q is not key=value", l))
+		}
+	}
+	for _, t := range c.NodeTaints {
+		kv, effect, ok := strings.Cut(t, ":")
+		if !ok || kv == "" || (effect != "NoSchedule" && effect != "PreferNoSchedule" && effect != "NoExecute") {
+			errs = append(errs, fmt.Errorf("--node-taint %q is not key[=value]:NoSchedule|PreferNoSchedule|NoExecute", t))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 func (c *Config) validatePorts() error {

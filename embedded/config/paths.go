@@ -32,6 +32,24 @@ type Paths struct {
 	KineSocket string
 	TokenFile  string
 
+	// Node (agent) files.
+	AgentDir            string
+	RunDir              string
+	RuntimeRoot         string
+	ContainerdRoot      string
+	ContainerdConfig    string
+	ContainerdSocket    string
+	ContainerdLog       string
+	RegistryConfig      string
+	CNIConfDir          string
+	CNIStateDir         string
+	ImagesDir           string
+	KubeletRootDir      string
+	KubeletConfig       string
+	KubeletKubeconfig   string
+	KubeProxyKubeconfig string
+	PodLogsDir          string
+
 	AdminKubeconfig string
 	// ExternalAdminKubeconfig points at --bind-ip; only written when set.
 	ExternalAdminKubeconfig     string
@@ -39,8 +57,18 @@ type Paths struct {
 	SchedulerKubeconfig         string
 }
 
+// DefaultRunDir holds sockets and runtime state of the default data dir;
+// other data dirs keep theirs in <data dir>/run, so several can coexist.
+const DefaultRunDir = "/run/velad"
+
 // NewPaths derives the layout from a data dir.
 func NewPaths(dataDir string) Paths {
+	run := filepath.Join(dataDir, "run")
+	if filepath.Clean(dataDir) == DefaultDataDir {
+		run = DefaultRunDir
+	}
+	agent := filepath.Join(dataDir, "agent")
+	etc := filepath.Join(agent, "etc")
 	server := filepath.Join(dataDir, "server")
 	cred := filepath.Join(server, "cred")
 	db := filepath.Join(server, "db")
@@ -55,6 +83,22 @@ func NewPaths(dataDir string) Paths {
 		SQLiteDB:                    filepath.Join(db, "state.db"),
 		KineSocket:                  filepath.Join(db, "kine.sock"),
 		TokenFile:                   filepath.Join(server, "token"),
+		AgentDir:                    agent,
+		RunDir:                      run,
+		RuntimeRoot:                 filepath.Join(dataDir, "data"),
+		ContainerdRoot:              filepath.Join(agent, "containerd"),
+		ContainerdConfig:            filepath.Join(etc, "containerd", "config.toml"),
+		ContainerdSocket:            filepath.Join(run, "containerd", "containerd.sock"),
+		ContainerdLog:               filepath.Join(agent, "containerd", "containerd.log"),
+		RegistryConfig:              filepath.Join(etc, "containerd", "certs.d"),
+		CNIConfDir:                  filepath.Join(etc, "cni", "net.d"),
+		CNIStateDir:                 filepath.Join(run, "cni"),
+		ImagesDir:                   filepath.Join(agent, "images"),
+		KubeletRootDir:              filepath.Join(agent, "kubelet"),
+		KubeletConfig:               filepath.Join(etc, "kubelet.yaml"),
+		KubeletKubeconfig:           filepath.Join(agent, "kubelet.kubeconfig"),
+		KubeProxyKubeconfig:         filepath.Join(agent, "kubeproxy.kubeconfig"),
+		PodLogsDir:                  filepath.Join(agent, "pod-logs"),
 		AdminKubeconfig:             filepath.Join(cred, "admin.kubeconfig"),
 		ExternalAdminKubeconfig:     filepath.Join(cred, "admin-external.kubeconfig"),
 		ControllerManagerKubeconfig: filepath.Join(cred, "controller-manager.kubeconfig"),

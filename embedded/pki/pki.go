@@ -43,7 +43,18 @@ const (
 	KubeletClientCert     = "client-kube-apiserver"
 	AuthProxyCert         = "client-auth-proxy"
 	APIServerServingCert  = "serving-kube-apiserver"
+
+	// Node certificates, issued when Spec.Node is set.
+	KubeletClientCertNode = "client-kubelet"
+	KubeletServingCert    = "serving-kubelet"
+	KubeProxyCert         = "client-kube-proxy"
 )
+
+// Node names the node whose kubelet and kube-proxy certificates are issued.
+type Node struct {
+	Name string
+	IPs  []net.IP
+}
 
 // Validity and renewal windows.
 const (
@@ -62,6 +73,8 @@ type Spec struct {
 	APIServerIPs  []net.IP
 	APIServerDNS  []string
 	ClusterDomain string
+	// Node, when set, adds the kubelet's and kube-proxy's certificates.
+	Node *Node
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 }
@@ -113,7 +126,7 @@ func (s Spec) leaves() []leaf {
 			dns = append(dns, name)
 		}
 	}
-	return []leaf{
+	leaves := []leaf{
 		{name: AdminCert, ca: ClientCA, cn: "system:admin", orgs: []string{"system:masters"}},
 		{name: ControllerManagerCert, ca: ClientCA, cn: "system:kube-controller-manager"},
 		{name: SchedulerCert, ca: ClientCA, cn: "system:kube-scheduler"},
@@ -121,6 +134,20 @@ func (s Spec) leaves() []leaf {
 		{name: AuthProxyCert, ca: RequestHeaderCA, cn: "system:auth-proxy"},
 		{name: APIServerServingCert, ca: ServerCA, cn: "kube-apiserver", server: true, ips: ips, dns: dns},
 	}
+	if n := s.Node; n != nil {
+		nodeIPs := []net.IP{net.ParseIP("127.0.0.1")}
+		for _, ip := range n.IPs {
+			if !slices.ContainsFunc(nodeIPs, ip.Equal) {
+				nodeIPs = append(nodeIPs, ip)
+			}
+		}
+		leaves = append(leaves,
+			leaf{name: KubeletClientCertNode, ca: ClientCA, cn: "system:node:" + n.Name, orgs: []string{"system:nodes"}},
+			leaf{name: KubeletServingCert, ca: ServerCA, cn: n.Name, server: true, ips: nodeIPs, dns: []string{n.Name, "localhost"}},
+			leaf{name: KubeProxyCert, ca: ClientCA, cn: "system:kube-proxy"},
+		)
+	}
+	return leaves
 }
 
 // Ensure creates what is missing and renews what is due.

@@ -78,6 +78,31 @@ func TestChainsVerify(t *testing.T) {
 	}
 }
 
+func TestNodeCertificates(t *testing.T) {
+	s := newSpec(t)
+	s.Node = &Node{Name: "edge-1", IPs: []net.IP{net.ParseIP("192.0.2.7")}}
+	mustEnsure(t, s)
+	client := load(t, s, KubeletClientCertNode)
+	if client.Subject.CommonName != "system:node:edge-1" || !slices.Equal(client.Subject.Organization, []string{"system:nodes"}) {
+		t.Errorf("kubelet client subject %v", client.Subject)
+	}
+	serving := load(t, s, KubeletServingCert)
+	for _, name := range []string{"edge-1", "localhost", "127.0.0.1", "192.0.2.7"} {
+		if err := serving.VerifyHostname(name); err != nil {
+			t.Errorf("kubelet serving cert: %v", err)
+		}
+	}
+	if load(t, s, KubeProxyCert).Subject.CommonName != "system:kube-proxy" {
+		t.Error("kube-proxy CN")
+	}
+	// Renaming the node reissues its certificates only.
+	s.Node.Name = "edge-2"
+	res := mustEnsure(t, s)
+	if !slices.Equal(res.Renewed, []string{KubeletClientCertNode, KubeletServingCert}) {
+		t.Errorf("renamed node renewed %v", res.Renewed)
+	}
+}
+
 func TestServingCertSANs(t *testing.T) {
 	s := newSpec(t)
 	mustEnsure(t, s)

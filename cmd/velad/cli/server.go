@@ -30,6 +30,10 @@ func addServerFlags(fs *pflag.FlagSet, cfg *config.Config) {
 	fs.StringVar(&cfg.DatastoreCertFile, "datastore-certfile", cfg.DatastoreCertFile, "client certificate for the datastore")
 	fs.StringVar(&cfg.DatastoreKeyFile, "datastore-keyfile", cfg.DatastoreKeyFile, "client key for the datastore")
 	fs.BoolVar(&cfg.DisableAgent, "disable-agent", cfg.DisableAgent, "run the control plane only, without a node")
+	fs.StringVar(&cfg.NodeName, "node-name", cfg.NodeName, "node name (default: the hostname)")
+	fs.StringVar(&cfg.NodeIP, "node-ip", cfg.NodeIP, "node IP address (default: the advertise address)")
+	fs.StringArrayVar(&cfg.NodeLabels, "node-label", cfg.NodeLabels, "label key=value for the node (repeatable)")
+	fs.StringArrayVar(&cfg.NodeTaints, "node-taint", cfg.NodeTaints, "taint key[=value]:Effect registered with the node (repeatable)")
 	fs.StringVar(&cfg.ClusterCIDR, "cluster-cidr", cfg.ClusterCIDR, "IPv4 range for pod IPs")
 	fs.StringVar(&cfg.ServiceCIDR, "service-cidr", cfg.ServiceCIDR, "IPv4 range for service IPs")
 	fs.StringVar(&cfg.ClusterDomain, "cluster-domain", cfg.ClusterDomain, "cluster DNS domain")
@@ -48,14 +52,12 @@ func newServerCommand() *cobra.Command {
 		Short: "Run the embedded Kubernetes in the foreground",
 		Long: `Run the embedded Kubernetes in the foreground until SIGINT or SIGTERM.
 The control plane (kine/SQLite, kube-apiserver, kube-controller-manager,
-kube-scheduler) starts in this process; the admin kubeconfig is written to
+kube-scheduler) and the node (kubelet, kube-proxy; containerd as a child
+process) start from this binary; the admin kubeconfig is written to
 --write-kubeconfig and to the data dir.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			setVerbosity(verbosity)
-			if !cfg.DisableAgent {
-				klog.Warning("the node agent is not part of this build yet; running the control plane only")
-			}
 			ctx, stop := signalContext(cmd.Context())
 			defer stop()
 			srv := &embedded.Server{Config: cfg, Reporter: logReporter{}}
