@@ -11,12 +11,16 @@ LDFLAGS := -s -w -X $(PKG)/version.Version=$(VERSION) -X $(PKG)/version.GitCommi
 # Flags for `make run`; the data dir and kubeconfig are velad's defaults.
 RUN_ARGS ?=
 
-.PHONY: all build run test unit e2e lint bench bench-build generate clean
+.PHONY: all build runtime run test unit e2e lint bench bench-build generate clean
 
 all: build
 
-build:
+build: runtime
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/velad
+
+# Runtime binaries carried in velad (containerd, runc, CNI plugins); cached.
+runtime:
+	scripts/build-runtime.sh
 
 # Build and run velad in the foreground (Ctrl-C stops it cleanly).
 run: build
@@ -50,4 +54,4 @@ generate:
 	scripts/generate.sh
 
 clean:
-	rm -rf bin .bin
+	rm -rf bin .bin _output embedded/assets/payload/*.zst

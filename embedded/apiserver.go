@@ -6,6 +6,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"time"
 
 	"k8s.io/client-go/rest"
 	apiserver "k8s.io/kubernetes/cmd/kube-apiserver/app"
@@ -119,6 +120,11 @@ func (a *APIServer) Start(context.Context) error {
 	}
 	// The API server's loopback clients should not log self-issued warnings.
 	rest.SetDefaultWarningHandler(rest.NoWarnings{})
+	// With a node, the kubelet's and kube-proxy's clients outlive their
+	// components and can hold the API server's graceful shutdown.
+	if !a.Config.DisableAgent {
+		a.detachAfter = 15 * time.Second
+	}
 	ctx := a.context()
 	completed, err := opts.Complete(ctx)
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/spf13/pflag"
 	cliflag "k8s.io/component-base/cli/flag"
+	"k8s.io/klog/v2"
 
 	"github.com/velad-dev/velad/embedded/pki"
 )
@@ -28,6 +29,11 @@ type inProcess struct {
 	cancel context.CancelFunc
 	done   chan struct{}
 	failed chan error
+	// detachAfter, when set, is how long Stop waits before it leaves a
+	// component that does not return from Run when its context ends
+	// (kubelet, kube-proxy) to end with the process. Such a component's
+	// clients can also keep the API server's shutdown waiting.
+	detachAfter time.Duration
 }
 
 // run starts fn in a goroutine with a context that Stop cancels. A panic
@@ -62,10 +68,18 @@ func (p *inProcess) stop() error {
 	if p.done == nil {
 		return nil
 	}
+	timeout := stopTimeout
+	if p.detachAfter > 0 {
+		timeout = p.detachAfter
+	}
 	select {
 	case <-p.done:
 		return nil
-	case <-time.After(stopTimeout):
+	case <-time.After(timeout):
+		if p.detachAfter > 0 {
+			klog.V(2).Infof("left a component to end with the process after %s", timeout)
+			return nil
+		}
 		return fmt.Errorf("still running %s after being asked to stop", stopTimeout)
 	}
 }

@@ -142,6 +142,7 @@ func (k *Kubelet) Init(context.Context) error {
 
 // Start implements component.Component.
 func (k *Kubelet) Start(context.Context) error {
+	k.detachAfter = 2 * time.Second
 	ctx := k.context()
 	server, err := kubeletServer(ctx, KubeletArgs(k.Config))
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os/exec"
+	"time"
 
 	"github.com/spf13/pflag"
 	proxy "k8s.io/kubernetes/cmd/kube-proxy/app"
@@ -81,6 +82,7 @@ func (k *KubeProxy) Start(context.Context) error {
 	if err := opts.Validate(); err != nil {
 		return fmt.Errorf("kube-proxy settings: %w", err)
 	}
+	k.detachAfter = 2 * time.Second
 	ctx := k.context()
 	k.run(ctx, opts.Run)
 	return nil

@@ -92,7 +92,7 @@ func (s *Server) Run(ctx context.Context) error {
 		}
 		return err
 	}
-	klog.Infof("velad control plane ready in %s", time.Since(begin).Round(time.Millisecond))
+	klog.Infof("velad server ready in %s", time.Since(begin).Round(time.Millisecond))
 	runErr := s.Wait(ctx)
 	return errors.Join(runErr, s.Stop())
 }
