@@ -248,14 +248,8 @@ func (r *Renderer) evaluate(t *Template, ctxMap map[string]any, props map[string
 	}
 	// One unification with parameter and context together: each FillPath
 	// would evaluate the whole template again.
-	if t.uses != nil {
-		used := make(map[string]any, len(t.uses))
-		for k := range t.uses {
-			if v, ok := ctxMap[k]; ok {
-				used[k] = v
-			}
-		}
-		ctxMap = used
+	if t.use != nil {
+		ctxMap = t.use.prune(ctxMap)
 	}
 	inputs, err := r.toValue(map[string]any{"parameter": props, "context": ctxMap})
 	if err != nil {
