@@ -311,6 +311,14 @@ func mergePatch(base any, p cue.Value, path []string) (any, error) {
 	if base == nil {
 		base = map[string]any{}
 	}
+	if out, ok := mergeJSON(base, pv); ok {
+		return out, nil
+	}
+	return mergePatchJSON(base, pv, path)
+}
+
+// mergePatchJSON is mergeJSON by way of JSON, for data mergeJSON leaves.
+func mergePatchJSON(base, pv any, path []string) (any, error) {
 	bj, _ := json.Marshal(base)
 	pj, _ := json.Marshal(pv)
 	out, err := jsonpatch.MergePatch(bj, pj)
