@@ -27,6 +27,7 @@ type Renderer struct {
 	cue   *cue.Context
 	cache map[[32]byte]*Template
 	memo  memo
+	evals evalCache
 }
 
 // maxCache bounds the number of compiled templates kept.
