@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"cuelang.org/go/cue"
 	"cuelang.org/go/cue/ast"
@@ -39,7 +41,7 @@ func Apply(base map[string]any, patch cue.Value) (map[string]any, error) {
 	}
 	m := markers(patch)
 	// `patch: operations: [...]` puts the marker on the operations field.
-	if ops := patch.LookupPath(cue.ParsePath("operations")); m.strategy == "" && ops.Exists() && markers(ops).strategy == StrategyJSONPatch {
+	if ops := patch.LookupPath(pathOperations); m.strategy == "" && ops.Exists() && markers(ops).strategy == StrategyJSONPatch {
 		m.strategy = StrategyJSONPatch
 	}
 	out, err := merge(base, patch, m, "", nil)
@@ -51,6 +53,31 @@ func Apply(base map[string]any, patch cue.Value) (map[string]any, error) {
 		return nil, fmt.Errorf("patch turned the object into %s", describe(out))
 	}
 	return obj, nil
+}
+
+var (
+	pathOperations = cue.ParsePath("operations")
+	pathEach       = cue.MakePath(cue.AnyIndex)
+)
+
+// parsedPaths remembers cue.ParsePath of +patchKey values (parsing costs
+// more than the lookup); at most maxParsedPaths of them.
+var (
+	parsedPaths    sync.Map
+	parsedPathsLen atomic.Int32
+)
+
+const maxParsedPaths = 256
+
+func parsePath(s string) cue.Path {
+	if p, ok := parsedPaths.Load(s); ok {
+		return p.(cue.Path)
+	}
+	p := cue.ParsePath(s)
+	if parsedPathsLen.Add(1) <= maxParsedPaths {
+		parsedPaths.Store(s, p)
+	}
+	return p
 }
 
 type marks struct {
@@ -153,7 +180,7 @@ func mergeList(base []any, p cue.Value, key string, retain bool, path []string) 
 	for it.Next() {
 		elems = append(elems, it.Value())
 	}
-	each := p.LookupPath(cue.MakePath(cue.AnyIndex)) // [...X] applies X to every item
+	each := p.LookupPath(pathEach) // [...X] applies X to every item
 	out := make([]any, len(base))
 	copy(out, base)
 
@@ -236,7 +263,7 @@ func keyed(elems []cue.Value, key string) bool {
 // keyOf is the JSON of the scalar at key in a patch element ("" if none),
 // so string and number keys (name, port) compare alike.
 func keyOf(e cue.Value, key string) string {
-	v := e.LookupPath(cue.ParsePath(key))
+	v := e.LookupPath(parsePath(key))
 	if d, ok := v.Default(); ok {
 		v = d
 	}
@@ -311,6 +338,14 @@ func mergePatch(base any, p cue.Value, path []string) (any, error) {
 	if base == nil {
 		base = map[string]any{}
 	}
+	if out, ok := mergeJSON(base, pv); ok {
+		return out, nil
+	}
+	return mergePatchJSON(base, pv, path)
+}
+
+// mergePatchJSON is mergeJSON by way of JSON, for data mergeJSON leaves.
+func mergePatchJSON(base, pv any, path []string) (any, error) {
 	bj, _ := json.Marshal(base)
 	pj, _ := json.Marshal(pv)
 	out, err := jsonpatch.MergePatch(bj, pj)
@@ -321,7 +356,7 @@ func mergePatch(base any, p cue.Value, path []string) (any, error) {
 }
 
 func jsonPatch(base any, p cue.Value, path []string) (any, error) {
-	ops := p.LookupPath(cue.ParsePath("operations"))
+	ops := p.LookupPath(pathOperations)
 	if !ops.Exists() {
 		return nil, fmt.Errorf("%s: a jsonPatch patch needs `operations: [...]`", where(path))
 	}

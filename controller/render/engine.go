@@ -27,6 +27,7 @@ type Renderer struct {
 	cue   *cue.Context
 	cache map[[32]byte]*Template
 	memo  memo
+	evals evalCache
 }
 
 // maxCache bounds the number of compiled templates kept.
@@ -46,10 +47,10 @@ type Template struct {
 	schema *paramSchema
 	// key is the content hash of the definition's kind and template.
 	key [32]byte
-	// uses is the set of context fields the template reads (nil: all).
-	// Filling only those keeps big values like context.output out of
+	// use is what the template reads of context (nil: all of it).
+	// Filling only that keeps big values like context.output out of
 	// templates that never look at them.
-	uses map[string]bool
+	use *ctxUse
 }
 
 var (
@@ -76,13 +77,13 @@ func (r *Renderer) compile(d *definition.Definition) (*Template, error) {
 		if t.Def == d {
 			return t, nil
 		}
-		return &Template{Def: d, value: t.value, parameter: t.parameter, schema: t.schema, uses: t.uses, key: key}, nil
+		return &Template{Def: d, value: t.value, parameter: t.parameter, schema: t.schema, use: t.use, key: key}, nil
 	}
 	v, f, err := r.build(d.Name+".cue", d.Template())
 	if err != nil {
 		return nil, fmt.Errorf("compile %s definition %q (%s): %w", d.Kind, d.Name, d.Source, err)
 	}
-	t := &Template{Def: d, value: v, parameter: v.LookupPath(pathParameter), uses: contextUses(f), key: key}
+	t := &Template{Def: d, value: v, parameter: v.LookupPath(pathParameter), use: contextUse(f), key: key}
 	if t.parameter.Exists() {
 		t.schema = digest(t.parameter, 0)
 	}
@@ -129,43 +130,6 @@ func upgrade(f *ast.File) (out *ast.File) {
 		}
 	}()
 	return fix.File(f)
-}
-
-// contextUses returns the fields of context a file selects
-// (context.name, context.output...), or nil when it uses context in any
-// other way (passes it whole, or declares it itself).
-func contextUses(f *ast.File) map[string]bool {
-	if declaresContextIn(f) {
-		return nil
-	}
-	uses := map[string]bool{}
-	selected := map[*ast.Ident]bool{}
-	labels := map[ast.Node]bool{}
-	ast.Walk(f, func(n ast.Node) bool {
-		switch x := n.(type) {
-		case *ast.Field:
-			labels[x.Label] = true
-		case *ast.SelectorExpr:
-			if id, ok := x.X.(*ast.Ident); ok && id.Name == "context" {
-				selected[id] = true
-				if name, _, err := ast.LabelName(x.Sel); err == nil {
-					uses[name] = true
-				}
-			}
-		}
-		return true
-	}, nil)
-	whole := false
-	ast.Walk(f, func(n ast.Node) bool {
-		if id, ok := n.(*ast.Ident); ok && id.Name == "context" && !selected[id] && !labels[id] {
-			whole = true
-		}
-		return !whole
-	}, nil)
-	if whole {
-		return nil
-	}
-	return uses
 }
 
 // declaresContextIn reports whether the user's source (not our appended

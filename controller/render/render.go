@@ -241,22 +241,31 @@ func (r *Renderer) lookup(ctx context.Context, defs definition.Source, kind defi
 }
 
 // evaluate fills context and parameter into a template and checks `errs`.
+// Evaluations that depend only on parameters are remembered (evalCache).
 func (r *Renderer) evaluate(t *Template, ctxMap map[string]any, props map[string]any) (cue.Value, map[string]any, error) {
 	props, err := checkProperties(t.schema, props)
 	if err != nil {
 		return cue.Value{}, nil, fmt.Errorf("invalid properties for %s %q: %w", t.Def.Kind, t.Def.Name, err)
 	}
+	if t.use != nil {
+		ctxMap = t.use.prune(ctxMap)
+	}
+	key, cached := evalKey(t, ctxMap, props)
+	if cached {
+		if v, params, ok := r.evals.get(key); ok {
+			return v, params, nil
+		}
+	}
+	v, params, err := r.evaluateInputs(t, ctxMap, props)
+	if err == nil && cached {
+		r.evals.put(key, v, params)
+	}
+	return v, params, err
+}
+
+func (r *Renderer) evaluateInputs(t *Template, ctxMap, props map[string]any) (cue.Value, map[string]any, error) {
 	// One unification with parameter and context together: each FillPath
 	// would evaluate the whole template again.
-	if t.uses != nil {
-		used := make(map[string]any, len(t.uses))
-		for k := range t.uses {
-			if v, ok := ctxMap[k]; ok {
-				used[k] = v
-			}
-		}
-		ctxMap = used
-	}
 	inputs, err := r.toValue(map[string]any{"parameter": props, "context": ctxMap})
 	if err != nil {
 		return cue.Value{}, nil, fmt.Errorf("invalid properties for %s %q: %w", t.Def.Kind, t.Def.Name, err)
