@@ -17,6 +17,7 @@ import (
 
 	"github.com/velad-dev/velad/controller/api/v1beta1"
 	"github.com/velad-dev/velad/controller/manager"
+	"github.com/velad-dev/velad/controller/tracker"
 	"github.com/velad-dev/velad/controller/workflow"
 )
 
@@ -302,4 +303,32 @@ func forSteps(st *v1beta1.WorkflowStatus, f func(*v1beta1.StepStatus)) {
 			f(&st.Steps[i].SubStepsStatus[j])
 		}
 	}
+}
+
+// Resource is one object an application applied.
+type Resource struct {
+	Component string
+	Trait     string
+	Ref       v1beta1.ClusterObjectReference
+}
+
+// Resources lists what the latest revision of app applied, from its
+// ResourceTracker, in the order it was recorded.
+func Resources(ctx context.Context, c client.Client, app *v1beta1.Application) ([]Resource, error) {
+	if app.Status.LatestRevision == nil {
+		return nil, nil
+	}
+	rt := &v1beta1.ResourceTracker{}
+	name := tracker.Name(app, app.Status.LatestRevision.Name)
+	if err := c.Get(ctx, client.ObjectKey{Name: name}, rt); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("get resource tracker %s: %w", name, err)
+	}
+	var out []Resource
+	for _, m := range rt.Spec.ManagedResources {
+		out = append(out, Resource{Component: m.Component, Trait: m.Trait, Ref: m.ClusterObjectReference})
+	}
+	return out, nil
 }
