@@ -64,6 +64,12 @@ func New(cfg *rest.Config, o Options) (manager.Manager, error) {
 	if err != nil {
 		return nil, fmt.Errorf("build scheme: %w", err)
 	}
+	cfg = rest.CopyConfig(cfg)
+	if cfg.QPS == 0 {
+		// No client-side rate limit, as ctrl.GetConfig does: the API
+		// server's priority and fairness protects it.
+		cfg.QPS = -1
+	}
 	leNS := o.LeaderElectionNamespace
 	if leNS == "" {
 		leNS = "vela-system"
