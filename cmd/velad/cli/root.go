@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -27,6 +28,11 @@ func NewRootCommand() *cobra.Command {
 		newKubeconfigCommand(),
 		newDryRunCommand(),
 		newDefCommand(),
+		newUpCommand(),
+		newStatusCommand(),
+		newLsCommand(),
+		newDeleteCommand(),
+		newWorkflowCommand(),
 	)
 	return root
 }
@@ -39,6 +45,10 @@ func flagError(cmd *cobra.Command, err error) error {
 // Execute runs the root command and returns the process exit code.
 func Execute() int {
 	cmd := NewRootCommand()
+	// Invoked as `vela` (a symlink), the app commands read as vela's.
+	if name := filepath.Base(os.Args[0]); name == "vela" {
+		cmd.Use = name
+	}
 	if err := cmd.ExecuteContext(context.Background()); err != nil {
 		msg := err.Error()
 		if strings.HasPrefix(msg, "unknown command") {

@@ -1,0 +1,40 @@
+// Command controller is the velad application controller (the
+// controller image's entry point).
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+
+	"github.com/velad-dev/velad/controller/manager"
+)
+
+func main() {
+	var o manager.Options
+	flag.StringVar(&o.MetricsAddr, "metrics-bind-address", ":8080", `Prometheus metrics address ("0" to disable)`)
+	flag.StringVar(&o.ProbeAddr, "health-probe-bind-address", ":8081", "/healthz and /readyz address")
+	flag.BoolVar(&o.LeaderElection, "leader-elect", true, "elect a leader among replicas")
+	flag.StringVar(&o.LeaderElectionNamespace, "leader-election-namespace", os.Getenv("POD_NAMESPACE"), "namespace of the leader lease")
+	flag.IntVar(&o.Workers, "concurrent-reconciles", 4, "applications reconciled at once")
+	flag.DurationVar(&o.Resync, "resync-interval", 0, "periodic reconcile of every application (default 5m)")
+	flag.IntVar(&o.RevisionLimit, "application-revision-limit", 10, "ApplicationRevisions kept per application")
+	flag.BoolVar(&o.InstallDefinitions, "install-definitions", true, "install the built-in definitions into vela-system at start")
+	zopts := zap.Options{}
+	zopts.BindFlags(flag.CommandLine)
+	flag.Parse()
+	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zopts)))
+
+	mgr, err := manager.New(ctrl.GetConfigOrDie(), o)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "velad controller:", err)
+		os.Exit(1)
+	}
+	if err := mgr.Start(ctrl.SetupSignalHandler()); err != nil {
+		fmt.Fprintln(os.Stderr, "velad controller:", err)
+		os.Exit(1)
+	}
+}

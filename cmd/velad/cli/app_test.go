@@ -1,0 +1,76 @@
+package cli
+
+import (
+	"bytes"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/velad-dev/velad/controller/api/v1beta1"
+	"github.com/velad-dev/velad/controller/appcli"
+)
+
+func sampleApp() *v1beta1.Application {
+	created := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	return &v1beta1.Application{
+		ObjectMeta: metav1.ObjectMeta{Name: "hello", Namespace: "default", CreationTimestamp: metav1.NewTime(created)},
+		Spec: v1beta1.ApplicationSpec{Components: []v1beta1.ApplicationComponent{
+			{Name: "web", Type: "webservice"}, {Name: "db", Type: "worker"},
+		}},
+		Status: v1beta1.AppStatus{
+			Phase:          v1beta1.ApplicationWorkflowSuspending,
+			LatestRevision: &v1beta1.Revision{Name: "hello-v2", Revision: 2},
+			Workflow: &v1beta1.WorkflowStatus{Phase: "suspending", Mode: "StepByStep-DAG", Suspend: true, Message: "approve me",
+				Steps: []v1beta1.WorkflowStepStatus{
+					{StepStatus: v1beta1.StepStatus{Name: "db", Type: "apply-component", Phase: v1beta1.WorkflowStepSucceeded}},
+					{StepStatus: v1beta1.StepStatus{Name: "hold", Type: "suspend", Phase: v1beta1.WorkflowStepSuspending, Message: "approve me"}},
+					{StepStatus: v1beta1.StepStatus{Name: "web", Type: "apply-component", Phase: v1beta1.WorkflowStepPending}},
+				}},
+			Services: []v1beta1.ApplicationComponentStatus{{Name: "db", Healthy: true, Message: "Ready:0/0",
+				Traits: []v1beta1.ApplicationTraitStatus{{Type: "scaler", Healthy: true}}}},
+			AppliedResources: []v1beta1.ClusterObjectReference{{ObjectReference: v1beta1.ObjectReference{Kind: "Deployment", Namespace: "default", Name: "db"}}},
+		},
+	}
+}
+
+func TestPrintStatus(t *testing.T) {
+	app := sampleApp()
+	res := []appcli.Resource{
+		{Component: "db", Ref: app.Status.AppliedResources[0]},
+		{Component: "db", Trait: "expose", Ref: v1beta1.ClusterObjectReference{ObjectReference: v1beta1.ObjectReference{Kind: "Service", Namespace: "default", Name: "db"}}},
+	}
+	cases := []struct {
+		name string
+		tree bool
+	}{{"status.golden.txt", false}, {"status-tree.golden.txt", true}}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var out bytes.Buffer
+			if err := printStatus(&out, app, tc.tree, res); err != nil {
+				t.Fatal(err)
+			}
+			golden(t, tc.name, out.String())
+		})
+	}
+}
+
+func TestPrintList(t *testing.T) {
+	var out bytes.Buffer
+	now := time.Date(2026, 11, 22, 10, 5, 0, 0, time.UTC)
+	if err := printList(&out, []v1beta1.Application{*sampleApp()}, now); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "ls.golden.txt", out.String())
+}
+
+func TestAppCommandsNeedArgs(t *testing.T) {
+	cases := []struct {
+		args []string
+	}{{[]string{"status"}}, {[]string{"delete"}}, {[]string{"workflow", "resume"}}, {[]string{"up"}}}
+	for _, tc := range cases {
+		if _, err := run(t, NewRootCommand(), "", tc.args...); err == nil {
+			t.Errorf("velad %v: want an error", tc.args)
+		}
+	}
+}

@@ -1,0 +1,272 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/velad-dev/velad/controller/api/v1beta1"
+	"github.com/velad-dev/velad/controller/apply"
+	"github.com/velad-dev/velad/controller/render"
+	"github.com/velad-dev/velad/controller/tracker"
+	"github.com/velad-dev/velad/controller/workflow"
+)
+
+// workflowResult is what the workflow pass decided.
+type workflowResult struct {
+	phase        workflow.Phase
+	message      string
+	requeueAfter time.Duration
+}
+
+// runWorkflow starts (for a new revision) or continues the workflow.
+func (run *appRun) runWorkflow(ctx context.Context) (workflowResult, error) {
+	plan := workflow.PlanFor(run.spec)
+	st := run.app.Status.Workflow
+	if st == nil || st.AppRevision != run.rev.Name {
+		st = &v1beta1.WorkflowStatus{}
+		workflow.Init(st, plan, run.rev.Name, run.r.now())
+		run.app.Status.Workflow = st
+	}
+	eng := workflow.Engine{Exec: run, Now: run.r.now}
+	res, err := eng.Run(ctx, plan, st)
+	if err != nil {
+		return workflowResult{}, fmt.Errorf("run workflow of %s: %w", run.rev.Name, err)
+	}
+	out := workflowResult{phase: res.Phase, message: res.Message, requeueAfter: res.RequeueAfter}
+	if res.Phase == workflow.PhaseExecuting && (out.requeueAfter == 0 || out.requeueAfter > HealthPoll) {
+		out.requeueAfter = HealthPoll
+	}
+	return out, nil
+}
+
+// Execute implements workflow.Executor.
+func (run *appRun) Execute(ctx context.Context, step v1beta1.WorkflowStepBase) (workflow.Outcome, error) {
+	props, err := workflow.Properties(step)
+	if err != nil {
+		return failed("InvalidProperties", "step %q: properties: %v", step.Name, err), nil
+	}
+	switch step.Type {
+	case workflow.TypeApplyComponent:
+		name, _ := props["component"].(string)
+		if name == "" {
+			name = step.Name
+		}
+		return run.deployComponents(ctx, []string{name})
+	case workflow.TypeDeploy:
+		var names []string
+		for _, c := range run.spec.Spec.Components {
+			names = append(names, c.Name)
+		}
+		return run.deployComponents(ctx, names)
+	case workflow.TypeApplyObject:
+		return run.applyObject(ctx, step, props)
+	}
+	return failed("UnsupportedStep", "step %q: workflow step type %q is not supported by the velad controller yet", step.Name, step.Type), nil
+}
+
+func failed(reason, format string, args ...any) workflow.Outcome {
+	return workflow.Outcome{Failed: true, Reason: reason, Message: fmt.Sprintf(format, args...)}
+}
+
+// deployComponents applies the named components and reports done when
+// all of them are healthy.
+func (run *appRun) deployComponents(ctx context.Context, names []string) (workflow.Outcome, error) {
+	for _, name := range names {
+		if len(run.byName[name]) == 0 {
+			return failed("ComponentNotFound", "component %q is not in the application", name), nil
+		}
+	}
+	var entries []tracker.Entry
+	for _, name := range names {
+		for _, i := range run.byName[name] {
+			entries = append(entries, entriesOf(&run.comps[i])...)
+		}
+	}
+	if err := run.record(ctx, entries); err != nil {
+		return workflow.Outcome{}, err
+	}
+	for _, e := range entries {
+		if out, err := run.applyEntry(ctx, e); err != nil || out.Failed {
+			return out, err
+		}
+	}
+	for _, name := range names {
+		for _, i := range run.byName[name] {
+			st := run.componentStatus(ctx, &run.comps[i])
+			if !st.Healthy {
+				msg := fmt.Sprintf("waiting for component %q to be healthy", name)
+				if st.Message != "" {
+					msg += ": " + st.Message
+				}
+				return workflow.Outcome{Reason: "Wait", Message: msg}, nil
+			}
+		}
+	}
+	return workflow.Outcome{Done: true}, nil
+}
+
+func entriesOf(rc *render.RenderedComponent) []tracker.Entry {
+	var out []tracker.Entry
+	if rc.Workload != nil {
+		out = append(out, tracker.Entry{Object: rc.Workload, Component: rc.Name})
+	}
+	for _, a := range rc.Auxiliaries {
+		out = append(out, tracker.Entry{Object: a.Object, Component: rc.Name, Trait: a.Trait})
+	}
+	return out
+}
+
+// record writes entries into the tracker of the current revision.
+func (run *appRun) record(ctx context.Context, entries []tracker.Entry) error {
+	if run.current == nil {
+		cur, err := run.r.tracker().Load(ctx, run.app, run.rev.Name, run.app.Generation)
+		if err != nil {
+			return err
+		}
+		run.current = cur
+	}
+	return run.current.Record(ctx, entries)
+}
+
+// applyEntry applies one object once per reconcile. A permanent error
+// fails the step with a message naming the component; anything else is
+// returned to be retried with backoff.
+func (run *appRun) applyEntry(ctx context.Context, e tracker.Entry) (workflow.Outcome, error) {
+	key := tracker.Key(tracker.Ref(e.Object))
+	if _, ok := run.live[key]; ok {
+		return workflow.Outcome{}, nil
+	}
+	live, err := run.r.applier().Apply(ctx, e.Object, run.app.Namespace)
+	if err != nil {
+		what := "component " + quote(e.Component)
+		if e.Component == "" {
+			what = "object"
+		}
+		if e.Trait != "" {
+			what += " trait " + quote(e.Trait)
+		}
+		if apply.IsPermanent(err) {
+			return failed("ApplyFailed", "%s: %v", what, err), nil
+		}
+		return workflow.Outcome{}, fmt.Errorf("%s: %w", what, err)
+	}
+	run.live[key] = live
+	return workflow.Outcome{}, nil
+}
+
+func quote(s string) string { return fmt.Sprintf("%q", s) }
+
+// applyObject applies the object of an apply-object step.
+func (run *appRun) applyObject(ctx context.Context, step v1beta1.WorkflowStepBase, props map[string]any) (workflow.Outcome, error) {
+	v, ok := props["value"].(map[string]any)
+	if !ok {
+		return failed("InvalidProperties", "step %q: apply-object needs an object in properties.value", step.Name), nil
+	}
+	u := &unstructured.Unstructured{Object: v}
+	if u.GetKind() == "" || u.GetAPIVersion() == "" || u.GetName() == "" {
+		return failed("InvalidProperties", "step %q: properties.value needs apiVersion, kind and metadata.name", step.Name), nil
+	}
+	labels := u.GetLabels()
+	if labels == nil {
+		labels = map[string]string{}
+	}
+	labels[v1beta1.LabelAppName] = run.app.Name
+	labels[v1beta1.LabelAppNamespace] = run.app.Namespace
+	u.SetLabels(labels)
+	if err := run.r.applier().Default(u, run.app.Namespace); err != nil {
+		if apply.IsPermanent(err) {
+			return failed("ApplyFailed", "step %q: %v", step.Name, err), nil
+		}
+		return workflow.Outcome{}, err
+	}
+	e := tracker.Entry{Object: u}
+	if err := run.record(ctx, []tracker.Entry{e}); err != nil {
+		return workflow.Outcome{}, err
+	}
+	out, err := run.applyEntry(ctx, e)
+	if err != nil || out.Failed {
+		if out.Failed {
+			out.Message = fmt.Sprintf("step %q: %s", step.Name, out.Message)
+		}
+		return out, err
+	}
+	return workflow.Outcome{Done: true}, nil
+}
+
+// deployed lists the components the workflow has applied so far in this
+// revision: all once it finished, else those of finished apply steps.
+func (run *appRun) deployed() map[string]bool {
+	out := map[string]bool{}
+	st := run.app.Status.Workflow
+	all := func() {
+		for _, c := range run.spec.Spec.Components {
+			out[c.Name] = true
+		}
+	}
+	if st == nil {
+		return out
+	}
+	if st.Finished && st.Phase == string(workflow.PhaseSucceeded) {
+		all()
+		return out
+	}
+	plan := workflow.PlanFor(run.spec)
+	specs := map[string]v1beta1.WorkflowStepBase{}
+	for _, s := range plan.Steps {
+		specs[s.Name] = s.WorkflowStepBase
+		for _, sub := range s.SubSteps {
+			specs[sub.Name] = sub
+		}
+	}
+	visit := func(s v1beta1.StepStatus) {
+		if s.Phase != v1beta1.WorkflowStepSucceeded && s.Phase != v1beta1.WorkflowStepRunning {
+			return
+		}
+		switch s.Type {
+		case workflow.TypeDeploy:
+			all()
+		case workflow.TypeApplyComponent:
+			props, _ := workflow.Properties(specs[s.Name])
+			name, _ := props["component"].(string)
+			if name == "" {
+				name = s.Name
+			}
+			out[name] = true
+		}
+	}
+	for _, s := range st.Steps {
+		visit(s.StepStatus)
+		for _, sub := range s.SubStepsStatus {
+			visit(sub)
+		}
+	}
+	return out
+}
+
+// keepState re-applies the objects of deployed components that this
+// reconcile has not applied yet (drift correction), unless apply-once.
+func (run *appRun) keepState(ctx context.Context) error {
+	if run.applyOnce {
+		return nil
+	}
+	deployed := run.deployed()
+	for i := range run.comps {
+		rc := &run.comps[i]
+		if !deployed[rc.Name] {
+			continue
+		}
+		for _, e := range entriesOf(rc) {
+			out, err := run.applyEntry(ctx, e)
+			if err != nil {
+				return err
+			}
+			if out.Failed {
+				run.r.event(run.app, "Warning", "ApplyFailed", "%s", out.Message)
+			}
+		}
+	}
+	return nil
+}

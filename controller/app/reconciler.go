@@ -1,0 +1,224 @@
+// Package app is the Application reconciler: revision → render →
+// workflow (apply, wait for health) → health → garbage collection, with
+// drift correction on every reconcile and cleanup on deletion.
+package app
+
+import (
+	"context"
+	"fmt"
+	"runtime/debug"
+	"strconv"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/events"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	"github.com/velad-dev/velad/controller/api/v1beta1"
+	"github.com/velad-dev/velad/controller/apply"
+	"github.com/velad-dev/velad/controller/definition"
+	"github.com/velad-dev/velad/controller/render"
+	"github.com/velad-dev/velad/controller/revision"
+	"github.com/velad-dev/velad/controller/tracker"
+)
+
+// Finalizer keeps an Application until everything it applied is deleted.
+const Finalizer = "app.oam.dev/resource-tracker-finalizer"
+
+// Defaults.
+const (
+	DefaultResync = 5 * time.Minute
+	// HealthPoll is how soon an app waiting for a component to become
+	// healthy is looked at again when no watched object changes.
+	HealthPoll = 5 * time.Second
+	// MissingDefinitionRetry is how soon an app that names a definition
+	// that does not exist (yet) is rendered again.
+	MissingDefinitionRetry = 30 * time.Second
+)
+
+// Reconciler reconciles Applications.
+type Reconciler struct {
+	Client client.Client
+	// APIReader reads what the controller does not cache (revisions,
+	// resource trackers).
+	APIReader client.Reader
+	Recorder  events.EventRecorder
+	Renderer  *render.Renderer
+	// Builtins are the definitions compiled into the controller, used
+	// when neither the app's namespace nor vela-system has one.
+	Builtins definition.Source
+	// Resync is the default periodic reconcile interval.
+	Resync time.Duration
+	// Workers is the number of concurrent reconciles.
+	Workers int
+	// RevisionLimit is how many ApplicationRevisions are kept per app.
+	RevisionLimit int
+	Now           func() time.Time
+}
+
+// Reconcile brings one Application to its desired state.
+func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.Result, err error) {
+	defer recoverPanic(ctx, req, &err)
+	app := &v1beta1.Application{}
+	if err := r.Client.Get(ctx, req.NamespacedName, app); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if app.Labels[v1beta1.LabelPause] == "true" {
+		return ctrl.Result{}, nil
+	}
+	if !app.DeletionTimestamp.IsZero() {
+		return r.finalize(ctx, app)
+	}
+	if err := r.addFinalizer(ctx, app); err != nil {
+		return ctrl.Result{}, err
+	}
+	before := app.Status.DeepCopy()
+	res, err = r.reconcileApp(ctx, app)
+	return r.saveStatus(ctx, app, before, res, err)
+}
+
+// reconcileApp runs one pass of the pipeline and fills app.Status.
+func (r *Reconciler) reconcileApp(ctx context.Context, app *v1beta1.Application) (ctrl.Result, error) {
+	app.Status.ObservedGeneration = app.Generation
+	run, err := r.prepare(ctx, app)
+	if err != nil {
+		return r.renderFailed(ctx, app, err)
+	}
+	wf, err := run.runWorkflow(ctx)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if err := run.keepState(ctx); err != nil {
+		return ctrl.Result{}, err
+	}
+	run.updateServices(ctx)
+	if err := run.collect(ctx, wf); err != nil {
+		return ctrl.Result{}, err
+	}
+	r.setPhase(ctx, app, wf)
+	return r.requeue(app, wf), nil
+}
+
+// SetupWithManager registers the reconciler: Applications, and the
+// Deployments they render (metadata only) so that health and drift are
+// noticed at once.
+func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
+	if r.Renderer == nil {
+		r.Renderer = render.NewRenderer()
+	}
+	if r.APIReader == nil {
+		r.APIReader = mgr.GetAPIReader()
+	}
+	if r.Recorder == nil {
+		r.Recorder = mgr.GetEventRecorder("velad-controller")
+	}
+	workers := r.Workers
+	if workers <= 0 {
+		workers = 4
+	}
+	return ctrl.NewControllerManagedBy(mgr).
+		Named("application").
+		For(&v1beta1.Application{}).
+		Watches(&appsv1.Deployment{}, handler.EnqueueRequestsFromMapFunc(appOf), builder.OnlyMetadata).
+		WithOptions(controller.Options{MaxConcurrentReconciles: workers}).
+		Complete(r)
+}
+
+// appOf maps a rendered object to its Application by its labels.
+func appOf(_ context.Context, o client.Object) []reconcile.Request {
+	l := o.GetLabels()
+	name, ns := l[v1beta1.LabelAppName], l[v1beta1.LabelAppNamespace]
+	if name == "" || ns == "" {
+		return nil
+	}
+	return []reconcile.Request{{NamespacedName: types.NamespacedName{Namespace: ns, Name: name}}}
+}
+
+func (r *Reconciler) now() time.Time {
+	if r.Now != nil {
+		return r.Now()
+	}
+	return time.Now()
+}
+
+func (r *Reconciler) applier() *apply.Applier { return apply.New(r.Client) }
+
+func (r *Reconciler) tracker() *tracker.Tracker {
+	return &tracker.Tracker{Client: r.Client, Reader: r.APIReader}
+}
+
+func (r *Reconciler) revisions() *revision.Store {
+	return &revision.Store{Client: r.Client, Reader: r.APIReader, Limit: r.RevisionLimit}
+}
+
+func (r *Reconciler) addFinalizer(ctx context.Context, app *v1beta1.Application) error {
+	if controllerutil.ContainsFinalizer(app, Finalizer) {
+		return nil
+	}
+	controllerutil.AddFinalizer(app, Finalizer)
+	if err := r.Client.Update(ctx, app); err != nil {
+		return fmt.Errorf("add finalizer to application %s/%s: %w", app.Namespace, app.Name, err)
+	}
+	return nil
+}
+
+// saveStatus writes the status when it changed. A conflict means the app
+// changed meanwhile; its watch event reconciles it again.
+func (r *Reconciler) saveStatus(ctx context.Context, app *v1beta1.Application, before *v1beta1.AppStatus, res ctrl.Result, err error) (ctrl.Result, error) {
+	if equality.Semantic.DeepEqual(before, &app.Status) {
+		return res, err
+	}
+	if uerr := r.Client.Status().Update(ctx, app); uerr != nil {
+		if apierrors.IsConflict(uerr) || apierrors.IsNotFound(uerr) {
+			return ctrl.Result{}, err
+		}
+		if err == nil {
+			err = fmt.Errorf("update status of application %s/%s: %w", app.Namespace, app.Name, uerr)
+		}
+	}
+	return res, err
+}
+
+// requeue is when to look at app again without an event.
+func (r *Reconciler) requeue(app *v1beta1.Application, wf workflowResult) ctrl.Result {
+	after := r.Resync
+	if after <= 0 {
+		after = DefaultResync
+	}
+	if s := app.Annotations[v1beta1.AnnotationReconcileInterval]; s != "" {
+		if d, err := parseInterval(s); err == nil && d > 0 {
+			after = d
+		}
+	}
+	if wf.requeueAfter > 0 && wf.requeueAfter < after {
+		after = wf.requeueAfter
+	}
+	return ctrl.Result{RequeueAfter: after}
+}
+
+// parseInterval accepts a Go duration ("30s") or a number of seconds.
+func parseInterval(s string) (time.Duration, error) {
+	if n, err := strconv.Atoi(s); err == nil {
+		return time.Duration(n) * time.Second, nil
+	}
+	return time.ParseDuration(s)
+}
+
+// recoverPanic turns a panic into an error: user input must never take
+// the controller down.
+func recoverPanic(ctx context.Context, req ctrl.Request, err *error) {
+	if p := recover(); p != nil {
+		log.FromContext(ctx).Error(fmt.Errorf("%v", p), "panic while reconciling", "application", req.NamespacedName, "stack", string(debug.Stack()))
+		*err = fmt.Errorf("reconcile application %s: internal error: %v", req.NamespacedName, p)
+	}
+}

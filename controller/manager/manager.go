@@ -1,0 +1,141 @@
+// Package manager assembles the velad controller: a controller-runtime
+// manager with the OAM scheme, the Application reconciler, metrics,
+// probes, leader election, and the installer of built-in definitions.
+package manager
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/config"
+	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	"github.com/velad-dev/velad/controller/api/v1beta1"
+	"github.com/velad-dev/velad/controller/app"
+	"github.com/velad-dev/velad/controller/definitions"
+	"github.com/velad-dev/velad/controller/install"
+	"github.com/velad-dev/velad/controller/render"
+)
+
+// Options configure the controller.
+type Options struct {
+	// MetricsAddr serves Prometheus metrics ("0" turns them off).
+	MetricsAddr string
+	// ProbeAddr serves /healthz and /readyz ("0" turns them off).
+	ProbeAddr      string
+	LeaderElection bool
+	// LeaderElectionNamespace is where the lease lives (default: the
+	// namespace the controller runs in, or vela-system).
+	LeaderElectionNamespace string
+	Workers                 int
+	Resync                  time.Duration
+	RevisionLimit           int
+	// InstallDefinitions installs the built-in definitions into
+	// vela-system when the manager starts.
+	InstallDefinitions bool
+	// SkipNameValidation allows several managers in one process (tests).
+	SkipNameValidation bool
+}
+
+// Scheme returns the scheme the controller speaks.
+func Scheme() (*runtime.Scheme, error) {
+	s := runtime.NewScheme()
+	if err := clientgoscheme.AddToScheme(s); err != nil {
+		return nil, err
+	}
+	if err := v1beta1.AddToScheme(s); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// New builds the manager; Start runs it.
+func New(cfg *rest.Config, o Options) (manager.Manager, error) {
+	scheme, err := Scheme()
+	if err != nil {
+		return nil, fmt.Errorf("build scheme: %w", err)
+	}
+	cfg = rest.CopyConfig(cfg)
+	if cfg.QPS == 0 {
+		// No client-side rate limit, as ctrl.GetConfig does: the API
+		// server's priority and fairness protects it.
+		cfg.QPS = -1
+	}
+	leNS := o.LeaderElectionNamespace
+	if leNS == "" {
+		leNS = "vela-system"
+	}
+	skip := o.SkipNameValidation
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+		Scheme:                  scheme,
+		Metrics:                 metricsserver.Options{BindAddress: o.MetricsAddr},
+		HealthProbeBindAddress:  o.ProbeAddr,
+		LeaderElection:          o.LeaderElection,
+		LeaderElectionID:        "velad-controller.core.oam.dev",
+		LeaderElectionNamespace: leNS,
+		Controller:              config.Controller{SkipNameValidation: &skip},
+		Client: client.Options{Cache: &client.CacheOptions{
+			// Read on demand, never cached: they can be large and are
+			// needed only when a revision changes.
+			DisableFor: []client.Object{&v1beta1.ApplicationRevision{}, &v1beta1.ResourceTracker{}},
+		}},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("create manager: %w", err)
+	}
+	builtins, err := definitions.Load()
+	if err != nil {
+		return nil, err
+	}
+	r := &app.Reconciler{
+		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Renderer: render.NewRenderer(),
+		Builtins: builtins, Resync: o.Resync, Workers: o.Workers, RevisionLimit: o.RevisionLimit,
+	}
+	if err := r.SetupWithManager(mgr); err != nil {
+		return nil, fmt.Errorf("set up application controller: %w", err)
+	}
+	if o.InstallDefinitions {
+		if err := mgr.Add(definitionInstaller{c: mgr.GetClient()}); err != nil {
+			return nil, err
+		}
+	}
+	if o.ProbeAddr != "0" && o.ProbeAddr != "" {
+		if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
+			return nil, err
+		}
+		if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
+			return nil, err
+		}
+	}
+	return mgr, nil
+}
+
+// definitionInstaller installs the built-in definitions once the leader
+// starts (retrying a few times while the API server settles).
+type definitionInstaller struct{ c client.Client }
+
+func (d definitionInstaller) Start(ctx context.Context) error {
+	var err error
+	for attempt := 0; attempt < 10; attempt++ {
+		var n int
+		if n, err = install.Definitions(ctx, d.c); err == nil {
+			log.FromContext(ctx).Info("installed built-in definitions", "count", n, "namespace", "vela-system")
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(time.Duration(attempt+1) * time.Second):
+		}
+	}
+	return fmt.Errorf("install built-in definitions: %w", err)
+}

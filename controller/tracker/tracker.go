@@ -1,0 +1,228 @@
+// Package tracker records what an application applied, one
+// ResourceTracker per application revision, and removes what is no longer
+// wanted: objects of older revisions that the current one does not keep,
+// and everything when the application is deleted.
+package tracker
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/velad-dev/velad/controller/api/v1beta1"
+)
+
+// Tracker reads and writes ResourceTrackers. Reader should read from the
+// API server (trackers are not cached by the controller).
+type Tracker struct {
+	Client client.Client
+	Reader client.Reader
+}
+
+// Name is the tracker of one app revision: "<app>-v<N>-<namespace>".
+func Name(app *v1beta1.Application, revision string) string {
+	return revision + "-" + app.Namespace
+}
+
+// Key identifies an object across versions of its kind.
+func Key(r v1beta1.ClusterObjectReference) string {
+	gv, _ := schema.ParseGroupVersion(r.APIVersion)
+	return gv.Group + "/" + r.Kind + "/" + r.Namespace + "/" + r.Name
+}
+
+// Ref makes the reference of an object.
+func Ref(u *unstructured.Unstructured) v1beta1.ClusterObjectReference {
+	return v1beta1.ClusterObjectReference{ObjectReference: v1beta1.ObjectReference{
+		APIVersion: u.GetAPIVersion(), Kind: u.GetKind(), Namespace: u.GetNamespace(), Name: u.GetName(),
+	}}
+}
+
+// Entry is one object to record.
+type Entry struct {
+	Object    *unstructured.Unstructured
+	Component string
+	Trait     string
+}
+
+// Current is the tracker of the running revision, loaded once per
+// reconcile and written only when something new is recorded.
+type Current struct {
+	t      *Tracker
+	rt     *v1beta1.ResourceTracker
+	exists bool
+	index  map[string]int
+}
+
+// Load returns the tracker of revision (empty when it does not exist yet).
+func (t *Tracker) Load(ctx context.Context, app *v1beta1.Application, revision string, generation int64) (*Current, error) {
+	rt := &v1beta1.ResourceTracker{}
+	c := &Current{t: t, rt: rt, index: map[string]int{}}
+	err := t.Reader.Get(ctx, client.ObjectKey{Name: Name(app, revision)}, rt)
+	switch {
+	case err == nil:
+		c.exists = true
+		for i, m := range rt.Spec.ManagedResources {
+			c.index[Key(m.ClusterObjectReference)] = i
+		}
+	case apierrors.IsNotFound(err):
+		rt.Name = Name(app, revision)
+		rt.Labels = map[string]string{
+			v1beta1.LabelAppName:      app.Name,
+			v1beta1.LabelAppNamespace: app.Namespace,
+			v1beta1.LabelAppRevision:  revision,
+		}
+		rt.Spec.Type = v1beta1.ResourceTrackerTypeVersioned
+		rt.Spec.ApplicationGeneration = generation
+	default:
+		return nil, fmt.Errorf("get resource tracker %s: %w", Name(app, revision), err)
+	}
+	return c, nil
+}
+
+// Has reports whether the object is recorded.
+func (c *Current) Has(u *unstructured.Unstructured) bool {
+	_, ok := c.index[Key(Ref(u))]
+	return ok
+}
+
+// Record adds the entries that are not recorded yet (or whose manifest
+// changed) and saves the tracker. Call it before applying, so that an
+// object is never applied without being tracked.
+func (c *Current) Record(ctx context.Context, entries []Entry) error {
+	changed := false
+	for _, e := range entries {
+		raw, err := json.Marshal(e.Object.Object)
+		if err != nil {
+			return fmt.Errorf("record %s: %w", e.Object.GetName(), err)
+		}
+		m := v1beta1.ManagedResource{ClusterObjectReference: Ref(e.Object), Component: e.Component, Trait: e.Trait,
+			Data: &runtime.RawExtension{Raw: raw}}
+		k := Key(m.ClusterObjectReference)
+		if i, ok := c.index[k]; ok {
+			if string(c.rt.Spec.ManagedResources[i].Data.Raw) != string(raw) {
+				c.rt.Spec.ManagedResources[i] = m
+				changed = true
+			}
+			continue
+		}
+		c.index[k] = len(c.rt.Spec.ManagedResources)
+		c.rt.Spec.ManagedResources = append(c.rt.Spec.ManagedResources, m)
+		changed = true
+	}
+	if !changed {
+		return nil
+	}
+	if !c.exists {
+		if err := c.t.Client.Create(ctx, c.rt); err != nil {
+			return fmt.Errorf("create resource tracker %s: %w", c.rt.Name, err)
+		}
+		c.exists = true
+		return nil
+	}
+	if err := c.t.Client.Update(ctx, c.rt); err != nil {
+		return fmt.Errorf("update resource tracker %s: %w", c.rt.Name, err)
+	}
+	return nil
+}
+
+// List returns every tracker of app.
+func (t *Tracker) List(ctx context.Context, app *v1beta1.Application) ([]v1beta1.ResourceTracker, error) {
+	var l v1beta1.ResourceTrackerList
+	if err := t.Reader.List(ctx, &l, client.MatchingLabels{
+		v1beta1.LabelAppName: app.Name, v1beta1.LabelAppNamespace: app.Namespace,
+	}); err != nil {
+		return nil, fmt.Errorf("list resource trackers of %s/%s: %w", app.Namespace, app.Name, err)
+	}
+	return l.Items, nil
+}
+
+// Collect deletes the objects of every other tracker of app that the
+// tracker of revision does not record, then those trackers. It returns
+// how many objects it deleted.
+func (t *Tracker) Collect(ctx context.Context, app *v1beta1.Application, revision string) (int, error) {
+	all, err := t.List(ctx, app)
+	if err != nil {
+		return 0, err
+	}
+	keep := map[string]bool{}
+	current := Name(app, revision)
+	for _, rt := range all {
+		if rt.Name == current {
+			for _, m := range rt.Spec.ManagedResources {
+				keep[Key(m.ClusterObjectReference)] = true
+			}
+		}
+	}
+	deleted := 0
+	for i := range all {
+		rt := &all[i]
+		if rt.Name == current {
+			continue
+		}
+		for _, m := range rt.Spec.ManagedResources {
+			if keep[Key(m.ClusterObjectReference)] || m.SkipGC {
+				continue
+			}
+			gone, err := t.deleteObject(ctx, m.ClusterObjectReference)
+			if err != nil {
+				return deleted, err
+			}
+			if gone {
+				deleted++
+			}
+		}
+		if err := client.IgnoreNotFound(t.Client.Delete(ctx, rt)); err != nil {
+			return deleted, fmt.Errorf("delete resource tracker %s: %w", rt.Name, err)
+		}
+	}
+	return deleted, nil
+}
+
+// DeleteAll deletes every object app applied and its trackers.
+func (t *Tracker) DeleteAll(ctx context.Context, app *v1beta1.Application) error {
+	all, err := t.List(ctx, app)
+	if err != nil {
+		return err
+	}
+	for i := range all {
+		rt := &all[i]
+		for _, m := range rt.Spec.ManagedResources {
+			if m.SkipGC {
+				continue
+			}
+			if _, err := t.deleteObject(ctx, m.ClusterObjectReference); err != nil {
+				return err
+			}
+		}
+		if err := client.IgnoreNotFound(t.Client.Delete(ctx, rt)); err != nil {
+			return fmt.Errorf("delete resource tracker %s: %w", rt.Name, err)
+		}
+	}
+	return nil
+}
+
+// deleteObject deletes one object in the background; an object that is
+// already gone, or whose kind no longer exists, counts as deleted.
+func (t *Tracker) deleteObject(ctx context.Context, r v1beta1.ClusterObjectReference) (bool, error) {
+	u := &unstructured.Unstructured{}
+	u.SetAPIVersion(r.APIVersion)
+	u.SetKind(r.Kind)
+	u.SetNamespace(r.Namespace)
+	u.SetName(r.Name)
+	err := t.Client.Delete(ctx, u, client.PropagationPolicy(metav1.DeletePropagationBackground))
+	if err == nil {
+		return true, nil
+	}
+	if apierrors.IsNotFound(err) || meta.IsNoMatchError(err) {
+		return false, nil
+	}
+	return false, fmt.Errorf("delete %s %s/%s: %w", r.Kind, r.Namespace, r.Name, err)
+}

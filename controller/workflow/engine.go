@@ -1,0 +1,394 @@
+package workflow
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/velad-dev/velad/controller/api/v1beta1"
+)
+
+// Outcome is what executing a step once produced.
+type Outcome struct {
+	// Done: the step succeeded (for apply steps: applied and healthy).
+	Done bool
+	// Failed: the step failed for good (an invalid object, an unknown
+	// step type); the workflow fails.
+	Failed  bool
+	Reason  string
+	Message string
+}
+
+// Executor runs the steps the engine does not run itself.
+type Executor interface {
+	// Execute runs step once. An error is transient: the step stays
+	// running and the reconcile is retried.
+	Execute(ctx context.Context, step v1beta1.WorkflowStepBase) (Outcome, error)
+}
+
+// Phase is the state of the whole workflow after a Run.
+type Phase string
+
+// Workflow phases, as written to status.workflow.status.
+const (
+	PhaseInitializing Phase = "initializing"
+	PhaseExecuting    Phase = "executing"
+	PhaseSuspending   Phase = "suspending"
+	PhaseSucceeded    Phase = "succeeded"
+	PhaseFailed       Phase = "failed"
+	PhaseTerminated   Phase = "terminated"
+)
+
+// Result of a Run.
+type Result struct {
+	Phase Phase
+	// RequeueAfter is when a step wants to be looked at again (a suspend
+	// with a duration); 0 when nothing is scheduled.
+	RequeueAfter time.Duration
+	Message      string
+}
+
+// Engine advances workflows.
+type Engine struct {
+	Exec Executor
+	Now  func() time.Time
+}
+
+// Reason of a step ended by terminate.
+const ReasonTerminate = "Terminate"
+
+// Init resets st for a fresh run of plan at revision.
+func Init(st *v1beta1.WorkflowStatus, plan Plan, revision string, now time.Time) {
+	*st = v1beta1.WorkflowStatus{AppRevision: revision, Mode: plan.Mode.Steps + "-" + plan.Mode.SubSteps,
+		Phase: string(PhaseInitializing), StartTime: metav1.NewTime(now)}
+	for _, s := range plan.Steps {
+		ws := v1beta1.WorkflowStepStatus{StepStatus: newStatus(s.WorkflowStepBase)}
+		for _, sub := range s.SubSteps {
+			ws.SubStepsStatus = append(ws.SubStepsStatus, newStatus(sub))
+		}
+		st.Steps = append(st.Steps, ws)
+	}
+}
+
+func newStatus(s v1beta1.WorkflowStepBase) v1beta1.StepStatus {
+	sum := sha256.Sum256([]byte(s.Name))
+	return v1beta1.StepStatus{ID: hex.EncodeToString(sum[:])[:10], Name: s.Name, Type: s.Type, Phase: v1beta1.WorkflowStepPending}
+}
+
+// node is a step with its status, for one Run.
+type node struct {
+	spec   v1beta1.WorkflowStepBase
+	status *v1beta1.StepStatus
+	subs   []node
+	subDAG bool
+}
+
+// run carries one Run's state.
+type run struct {
+	e       *Engine
+	st      *v1beta1.WorkflowStatus
+	now     time.Time
+	requeue time.Duration
+}
+
+// Run advances the workflow in st (already Init-ed for this plan) as far
+// as it goes now.
+func (e *Engine) Run(ctx context.Context, plan Plan, st *v1beta1.WorkflowStatus) (Result, error) {
+	now := time.Now()
+	if e.Now != nil {
+		now = e.Now()
+	}
+	switch {
+	case st.Terminated:
+		st.Phase = string(PhaseTerminated)
+		return Result{Phase: PhaseTerminated, Message: st.Message}, nil
+	case st.Finished:
+		return Result{Phase: Phase(st.Phase), Message: st.Message}, nil
+	}
+	r := &run{e: e, st: st, now: now}
+	nodes, err := r.nodes(plan)
+	if err != nil {
+		return Result{}, err
+	}
+	if st.Suspend {
+		st.Phase = string(PhaseSuspending)
+		// A suspend step with a duration still wakes up by itself.
+		r.scanSuspends(nodes)
+		if st.Suspend {
+			return Result{Phase: PhaseSuspending, RequeueAfter: r.requeue, Message: st.Message}, nil
+		}
+	}
+	st.Phase = string(PhaseExecuting)
+	phase, err := r.runNodes(ctx, nodes, plan.Mode.Steps == v1beta1.WorkflowModeDAG)
+	if err != nil {
+		return Result{Phase: PhaseExecuting}, err
+	}
+	res := Result{RequeueAfter: r.requeue}
+	switch phase {
+	case v1beta1.WorkflowStepSucceeded, v1beta1.WorkflowStepSkipped:
+		res.Phase = PhaseSucceeded
+		st.Finished, st.Suspend, st.Message = true, false, ""
+		st.EndTime = metav1.NewTime(now)
+	case v1beta1.WorkflowStepFailed:
+		res.Phase = PhaseFailed
+		st.Finished, st.Message = true, failedMessage(nodes)
+		st.EndTime = metav1.NewTime(now)
+	case v1beta1.WorkflowStepSuspending:
+		res.Phase = PhaseSuspending
+		st.Suspend = true
+	default:
+		res.Phase = PhaseExecuting
+	}
+	st.Phase = string(res.Phase)
+	res.Message = st.Message
+	return res, nil
+}
+
+// nodes pairs the plan's steps with their statuses (by name), adding a
+// status for a step that has none.
+func (r *run) nodes(plan Plan) ([]node, error) {
+	byName := map[string]int{}
+	for i, s := range r.st.Steps {
+		byName[s.Name] = i
+	}
+	for _, s := range plan.Steps {
+		if _, ok := byName[s.Name]; !ok {
+			byName[s.Name] = len(r.st.Steps)
+			r.st.Steps = append(r.st.Steps, v1beta1.WorkflowStepStatus{StepStatus: newStatus(s.WorkflowStepBase)})
+		}
+	}
+	var out []node
+	seen := map[string]bool{}
+	for _, s := range plan.Steps {
+		if seen[s.Name] {
+			return nil, fmt.Errorf("workflow step name %q is used twice", s.Name)
+		}
+		seen[s.Name] = true
+		ws := &r.st.Steps[byName[s.Name]]
+		n := node{spec: s.WorkflowStepBase, status: &ws.StepStatus, subDAG: s.Mode != v1beta1.WorkflowModeStep}
+		if s.Mode == "" {
+			n.subDAG = true
+		}
+		subIdx := map[string]int{}
+		for i, sub := range ws.SubStepsStatus {
+			subIdx[sub.Name] = i
+		}
+		for _, sub := range s.SubSteps {
+			if _, ok := subIdx[sub.Name]; !ok {
+				subIdx[sub.Name] = len(ws.SubStepsStatus)
+				ws.SubStepsStatus = append(ws.SubStepsStatus, newStatus(sub))
+			}
+		}
+		for _, sub := range s.SubSteps {
+			n.subs = append(n.subs, node{spec: sub, status: &ws.SubStepsStatus[subIdx[sub.Name]]})
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+func done(p v1beta1.WorkflowStepPhase) bool {
+	return p == v1beta1.WorkflowStepSucceeded || p == v1beta1.WorkflowStepSkipped
+}
+
+// runNodes runs a list of steps one after another, or as a DAG, and
+// returns the phase of the list as a whole.
+func (r *run) runNodes(ctx context.Context, nodes []node, dag bool) (v1beta1.WorkflowStepPhase, error) {
+	if !dag {
+		for i := range nodes {
+			n := &nodes[i]
+			if done(n.status.Phase) {
+				continue
+			}
+			p, err := r.runNode(ctx, n)
+			if err != nil || !done(p) {
+				return p, err
+			}
+		}
+		return v1beta1.WorkflowStepSucceeded, nil
+	}
+	phases := map[string]v1beta1.WorkflowStepPhase{}
+	for i := range nodes {
+		phases[nodes[i].spec.Name] = nodes[i].status.Phase
+	}
+	// Passes until nothing more can start: a chain whose steps finish at
+	// once completes in one Run. Bounded by the number of steps.
+	for pass := 0; pass <= len(nodes); pass++ {
+		progressed := false
+		for i := range nodes {
+			n := &nodes[i]
+			if done(phases[n.spec.Name]) || phases[n.spec.Name] == v1beta1.WorkflowStepFailed {
+				continue
+			}
+			ready, blocked := true, false
+			for _, d := range n.spec.DependsOn {
+				dp, known := phases[d]
+				if !known {
+					continue
+				}
+				if dp == v1beta1.WorkflowStepFailed {
+					blocked = true
+				}
+				if !done(dp) {
+					ready = false
+				}
+			}
+			if blocked || !ready {
+				continue
+			}
+			p, err := r.runNode(ctx, n)
+			if err != nil {
+				return v1beta1.WorkflowStepRunning, err
+			}
+			if p != phases[n.spec.Name] {
+				progressed = progressed || done(p)
+				phases[n.spec.Name] = p
+			}
+		}
+		if !progressed {
+			break
+		}
+	}
+	agg := v1beta1.WorkflowStepSucceeded
+	for _, p := range phases {
+		switch {
+		case p == v1beta1.WorkflowStepFailed:
+			return v1beta1.WorkflowStepFailed, nil
+		case p == v1beta1.WorkflowStepSuspending:
+			agg = v1beta1.WorkflowStepSuspending
+		case !done(p) && agg != v1beta1.WorkflowStepSuspending:
+			agg = v1beta1.WorkflowStepRunning
+		}
+	}
+	return agg, nil
+}
+
+// runNode runs one step (a suspend, a group, or an executor step).
+func (r *run) runNode(ctx context.Context, n *node) (v1beta1.WorkflowStepPhase, error) {
+	if n.status.FirstExecuteTime.IsZero() {
+		n.status.FirstExecuteTime = metav1.NewTime(r.now)
+	}
+	switch n.spec.Type {
+	case TypeSuspend:
+		return r.suspend(n), nil
+	case TypeStepGroup:
+		r.set(n.status, v1beta1.WorkflowStepRunning, "", "")
+		p, err := r.runNodes(ctx, n.subs, n.subDAG)
+		if err != nil {
+			return v1beta1.WorkflowStepRunning, err
+		}
+		msg := ""
+		if p == v1beta1.WorkflowStepFailed {
+			msg = failedMessage(n.subs)
+		}
+		r.set(n.status, p, "", msg)
+		return p, nil
+	}
+	out, err := r.e.Exec.Execute(ctx, n.spec)
+	if err != nil {
+		r.set(n.status, v1beta1.WorkflowStepRunning, "Retrying", err.Error())
+		return v1beta1.WorkflowStepRunning, err
+	}
+	switch {
+	case out.Failed:
+		r.set(n.status, v1beta1.WorkflowStepFailed, out.Reason, out.Message)
+	case out.Done:
+		r.set(n.status, v1beta1.WorkflowStepSucceeded, out.Reason, out.Message)
+	default:
+		r.set(n.status, v1beta1.WorkflowStepRunning, out.Reason, out.Message)
+	}
+	return n.status.Phase, nil
+}
+
+// suspend suspends the workflow until it is resumed (status.workflow.
+// suspend set back to false) or its duration has passed.
+func (r *run) suspend(n *node) v1beta1.WorkflowStepPhase {
+	props, _ := Properties(n.spec)
+	msg, _ := props["message"].(string)
+	if n.status.Phase == v1beta1.WorkflowStepSuspending && !r.st.Suspend {
+		r.set(n.status, v1beta1.WorkflowStepSucceeded, "", "")
+		return n.status.Phase
+	}
+	if d, ok := props["duration"].(string); ok && d != "" {
+		dur, err := time.ParseDuration(d)
+		if err != nil {
+			r.set(n.status, v1beta1.WorkflowStepFailed, "InvalidDuration", fmt.Sprintf("suspend step %q: invalid duration %q: %v", n.spec.Name, d, err))
+			return n.status.Phase
+		}
+		if left := n.status.FirstExecuteTime.Add(dur).Sub(r.now); left > 0 {
+			r.schedule(left)
+		} else {
+			r.set(n.status, v1beta1.WorkflowStepSucceeded, "", "")
+			return n.status.Phase
+		}
+	}
+	r.set(n.status, v1beta1.WorkflowStepSuspending, "Suspend", msg)
+	r.st.Suspend = true
+	r.st.Message = msg
+	return n.status.Phase
+}
+
+// scanSuspends resumes a suspended workflow whose suspend steps with a
+// duration have all expired.
+func (r *run) scanSuspends(nodes []node) {
+	waiting, expired := 0, 0
+	var walk func([]node)
+	walk = func(ns []node) {
+		for i := range ns {
+			n := &ns[i]
+			walk(n.subs)
+			if n.spec.Type != TypeSuspend || n.status.Phase != v1beta1.WorkflowStepSuspending {
+				continue
+			}
+			props, _ := Properties(n.spec)
+			d, _ := props["duration"].(string)
+			dur, err := time.ParseDuration(d)
+			if d == "" || err != nil {
+				waiting++
+				continue
+			}
+			if left := n.status.FirstExecuteTime.Add(dur).Sub(r.now); left > 0 {
+				r.schedule(left)
+				waiting++
+				continue
+			}
+			r.set(n.status, v1beta1.WorkflowStepSucceeded, "", "")
+			expired++
+		}
+	}
+	walk(nodes)
+	// A workflow suspended by hand (no suspend step) stays suspended.
+	if expired > 0 && waiting == 0 {
+		r.st.Suspend = false
+		r.st.Message = ""
+	}
+}
+
+func (r *run) schedule(d time.Duration) {
+	if r.requeue == 0 || d < r.requeue {
+		r.requeue = d
+	}
+}
+
+// set changes a step's phase; times move only when something changes, so
+// that a Run that changes nothing leaves the status equal.
+func (r *run) set(s *v1beta1.StepStatus, p v1beta1.WorkflowStepPhase, reason, msg string) {
+	if s.Phase == p && s.Reason == reason && s.Message == msg {
+		return
+	}
+	s.Phase, s.Reason, s.Message = p, reason, msg
+	s.LastExecuteTime = metav1.NewTime(r.now)
+}
+
+func failedMessage(nodes []node) string {
+	for _, n := range nodes {
+		if n.status.Phase == v1beta1.WorkflowStepFailed {
+			return fmt.Sprintf("step %q failed: %s", n.spec.Name, n.status.Message)
+		}
+	}
+	return "a step failed"
+}

@@ -1,0 +1,277 @@
+// Command controller benchmarks the application controller: it starts an
+// embedded control plane (a `velad server` process) and the controller
+// in this process, creates N applications (webservice + scaler, replicas
+// 0), and reports the time until every one is `running`, the p50/p99
+// reconcile latency from the controller's Prometheus histogram
+// (controller_runtime_reconcile_time_seconds), and the memory of this
+// process (controller + a small driver; the API server is another
+// process): VmRSS/VmHWM from /proc/self/status and the Go heap.
+//
+//	go run ./scripts/bench/controller -velad bin/velad -apps 1000
+package main
+
+import (
+	"bufio"
+	"context"
+	"flag"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	dto "github.com/prometheus/client_model/go"
+	"go.uber.org/zap/zapcore"
+	corev1 "k8s.io/api/core/v1"
+	k8sruntime "k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/rest"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
+
+	"github.com/velad-dev/velad/controller/api/v1beta1"
+	"github.com/velad-dev/velad/controller/install"
+	"github.com/velad-dev/velad/controller/manager"
+	"github.com/velad-dev/velad/embedded/testenv"
+)
+
+func main() {
+	bin := flag.String("velad", "bin/velad", "velad binary")
+	apps := flag.Int("apps", 1000, "applications to create")
+	namespaces := flag.Int("namespaces", 10, "namespaces to spread them over")
+	workers := flag.Int("workers", 4, "concurrent reconciles")
+	timeout := flag.Duration("timeout", 10*time.Minute, "give up after")
+	flag.Parse()
+	ctrl.SetLogger(zap.New(zap.Level(zapcore.ErrorLevel)))
+	if err := run(*bin, *apps, *namespaces, *workers, *timeout); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(bin string, n, nsCount, workers int, timeout time.Duration) error {
+	bin, err := filepath.Abs(bin)
+	if err != nil {
+		return err
+	}
+	dir, err := os.MkdirTemp("", "velad-bench-controller-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	srv, err := testenv.NewServer(bin, dir)
+	if err != nil {
+		return err
+	}
+	if err := srv.Start(); err != nil {
+		return err
+	}
+	defer srv.Stop()
+	cfg, err := srv.RESTConfig()
+	if err != nil {
+		return err
+	}
+	cfg.QPS = -1
+	scheme, err := manager.Scheme()
+	if err != nil {
+		return err
+	}
+	c, err := client.New(cfg, client.Options{Scheme: scheme})
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	if err := install.CRDs(ctx, c, time.Minute); err != nil {
+		return err
+	}
+	if _, err := install.Definitions(ctx, c); err != nil {
+		return err
+	}
+	mgr, err := manager.New(rest.CopyConfig(cfg), manager.Options{MetricsAddr: "0", ProbeAddr: "0", Workers: workers})
+	if err != nil {
+		return err
+	}
+	mctx, stop := context.WithCancel(ctx)
+	defer stop()
+	go func() {
+		if err := mgr.Start(mctx); err != nil {
+			fmt.Fprintln(os.Stderr, "manager:", err)
+		}
+	}()
+	for i := 0; i < nsCount; i++ {
+		ns := &corev1.Namespace{}
+		ns.Name = fmt.Sprintf("bench-%d", i)
+		if err := c.Create(ctx, ns); err != nil {
+			return err
+		}
+	}
+
+	fmt.Printf("creating %d applications in %d namespaces (workers %d, GOMAXPROCS %d)\n", n, nsCount, workers, runtime.GOMAXPROCS(0))
+	start := time.Now()
+	if err := createApps(ctx, c, n, nsCount); err != nil {
+		return err
+	}
+	created := time.Since(start)
+	var peakRSS int64
+	for {
+		running, err := countRunning(ctx, c)
+		if err != nil {
+			return err
+		}
+		if rss := procStatus("VmRSS"); rss > peakRSS {
+			peakRSS = rss
+		}
+		if running >= n {
+			break
+		}
+		if ctx.Err() != nil {
+			return fmt.Errorf("only %d of %d running after %s", running, n, timeout)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	elapsed := time.Since(start)
+	count, p50, p99, avg, err := latency()
+	if err != nil {
+		return err
+	}
+	// Steady state: let periodic events settle, then measure memory.
+	time.Sleep(5 * time.Second)
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	fmt.Printf("created in %s; all %d running after %s\n", created.Round(time.Millisecond), n, elapsed.Round(time.Millisecond))
+	fmt.Printf("reconciles: %d; latency avg %s, p50 %s, p99 %s (histogram buckets, linear interpolation)\n",
+		count, avg.Round(time.Microsecond), p50.Round(time.Microsecond), p99.Round(time.Microsecond))
+	fmt.Printf("process memory: VmRSS %d MiB now, %d MiB peak sampled, VmHWM %d MiB; Go heap in use %d MiB after GC\n",
+		procStatus("VmRSS")/1024, peakRSS/1024, procStatus("VmHWM")/1024, ms.HeapInuse>>20)
+	return nil
+}
+
+func createApps(ctx context.Context, c client.Client, n, nsCount int) error {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for w := 0; w < 8; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= n {
+					return
+				}
+				app := &v1beta1.Application{}
+				app.Name = fmt.Sprintf("app-%d", i)
+				app.Namespace = fmt.Sprintf("bench-%d", i%nsCount)
+				app.Spec.Components = []v1beta1.ApplicationComponent{{
+					Name: fmt.Sprintf("web-%d", i), Type: "webservice",
+					Properties: &k8sruntime.RawExtension{Raw: []byte(`{"image":"nginx:1.27","port":80}`)},
+					Traits: []v1beta1.ApplicationTrait{{Type: "scaler",
+						Properties: &k8sruntime.RawExtension{Raw: []byte(`{"replicas":0}`)}}},
+				}}
+				if err := c.Create(ctx, app); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	return <-errs
+}
+
+func countRunning(ctx context.Context, c client.Client) (int, error) {
+	var l v1beta1.ApplicationList
+	if err := c.List(ctx, &l); err != nil {
+		return 0, err
+	}
+	running := 0
+	for _, a := range l.Items {
+		if a.Status.Phase == v1beta1.ApplicationRunning {
+			running++
+		}
+	}
+	return running, nil
+}
+
+// latency reads the reconcile-time histogram of the application controller.
+func latency() (count uint64, p50, p99, avg time.Duration, err error) {
+	families, err := metrics.Registry.Gather()
+	if err != nil {
+		return 0, 0, 0, 0, err
+	}
+	for _, f := range families {
+		if f.GetName() != "controller_runtime_reconcile_time_seconds" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			if !hasLabel(m, "controller", "application") {
+				continue
+			}
+			h := m.GetHistogram()
+			count = h.GetSampleCount()
+			avg = seconds(h.GetSampleSum() / float64(count))
+			return count, seconds(quantile(h, 0.5)), seconds(quantile(h, 0.99)), avg, nil
+		}
+	}
+	return 0, 0, 0, 0, fmt.Errorf("no reconcile histogram for the application controller")
+}
+
+func hasLabel(m *dto.Metric, k, v string) bool {
+	for _, l := range m.GetLabel() {
+		if l.GetName() == k && l.GetValue() == v {
+			return true
+		}
+	}
+	return false
+}
+
+// quantile interpolates linearly inside the bucket holding q.
+func quantile(h *dto.Histogram, q float64) float64 {
+	buckets := h.GetBucket()
+	sort.Slice(buckets, func(i, j int) bool { return buckets[i].GetUpperBound() < buckets[j].GetUpperBound() })
+	rank := q * float64(h.GetSampleCount())
+	prevBound, prevCount := 0.0, 0.0
+	for _, b := range buckets {
+		cnt := float64(b.GetCumulativeCount())
+		if cnt >= rank {
+			if math.IsInf(b.GetUpperBound(), 1) {
+				return prevBound
+			}
+			if cnt == prevCount {
+				return b.GetUpperBound()
+			}
+			return prevBound + (b.GetUpperBound()-prevBound)*(rank-prevCount)/(cnt-prevCount)
+		}
+		prevBound, prevCount = b.GetUpperBound(), cnt
+	}
+	return prevBound
+}
+
+func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
+
+// procStatus reads a kB field of /proc/self/status.
+func procStatus(field string) int64 {
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), field+":"); ok {
+			var kb int64
+			fmt.Sscanf(strings.TrimSpace(v), "%d", &kb)
+			return kb
+		}
+	}
+	return 0
+}
