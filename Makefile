@@ -11,16 +11,18 @@ LDFLAGS := -s -w -X $(PKG)/version.Version=$(VERSION) -X $(PKG)/version.GitCommi
 # Flags for `make run`; the data dir and kubeconfig are velad's defaults.
 RUN_ARGS ?=
 
-.PHONY: all build runtime run test unit e2e lint bench bench-build generate clean
+.PHONY: all build payload run test unit e2e lint bench bench-build generate clean
 
 all: build
 
-build: runtime
+build: payload
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/velad
 
-# Runtime binaries carried in velad (containerd, runc, CNI plugins); cached.
-runtime:
+# What velad carries: runtime binaries (containerd, runc, CNI plugins) and
+# images built from Go sources; both cached under _output/.
+payload:
 	scripts/build-runtime.sh
+	scripts/build-images.sh
 
 # Build and run velad in the foreground (Ctrl-C stops it cleanly).
 run: build

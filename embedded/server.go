@@ -46,9 +46,11 @@ func Components(cfg *config.Config) []component.Component {
 	return append(parts,
 		rt,
 		&Containerd{Config: cfg, Runtime: rt},
+		&Images{Config: cfg, Runtime: rt},
 		&Kubelet{Config: cfg},
 		&CNI{Config: cfg},
 		&KubeProxy{Config: cfg},
+		&ClusterServices{Config: cfg},
 	)
 }
 

@@ -148,3 +148,61 @@ func writeFile(path string, r io.Reader, mode os.FileMode) error {
 	}
 	return f.Close()
 }
+
+// ImagesPayload is the file name of the image archive in the payload.
+const ImagesPayload = "images.tar.zst"
+
+// ErrNoImages means this velad was built without its image payload.
+var ErrNoImages = errors.New("this velad binary carries no images; build it with 'make build' (scripts/build-images.sh)")
+
+// ExtractImages decompresses the embedded image archive (a docker archive)
+// to <dir>/velad-images-<hash>.tar unless it is there, and returns its path.
+func ExtractImages(dir string) (string, error) {
+	data, err := payload.ReadFile("payload/" + ImagesPayload)
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", ErrNoImages
+	}
+	if err != nil {
+		return "", err
+	}
+	return Decompress(data, dir, "velad-images")
+}
+
+// Decompress writes the zstd data decompressed to <dir>/<prefix>-<hash>.tar
+// (hash of the compressed data), atomically, unless it exists.
+func Decompress(data []byte, dir, prefix string) (string, error) {
+	sum := sha256.Sum256(data)
+	path := filepath.Join(dir, prefix+"-"+hex.EncodeToString(sum[:])[:12]+".tar")
+	if _, err := os.Stat(path); err == nil {
+		return path, nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	zr, err := zstd.NewReader(bytes.NewReader(data))
+	if err != nil {
+		return "", fmt.Errorf("decompress %s: %w", prefix, err)
+	}
+	defer zr.Close()
+	tmp, err := os.CreateTemp(dir, "."+prefix+"-*")
+	if err != nil {
+		return "", err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := io.Copy(tmp, zr); err != nil {
+		tmp.Close()
+		return "", fmt.Errorf("decompress %s: %w", prefix, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return "", err
+	}
+	// Older extractions of other payloads are removed.
+	old, _ := filepath.Glob(filepath.Join(dir, prefix+"-*.tar"))
+	for _, o := range old {
+		os.Remove(o)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return "", err
+	}
+	return path, nil
+}

@@ -108,3 +108,36 @@ func TestExtractRejectsBadArchives(t *testing.T) {
 		})
 	}
 }
+
+func TestDecompress(t *testing.T) {
+	var buf bytes.Buffer
+	zw, _ := zstd.NewWriter(&buf)
+	zw.Write([]byte("archive v1"))
+	zw.Close()
+	dir := t.TempDir()
+	p1, err := Decompress(buf.Bytes(), dir, "imgs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := os.ReadFile(p1); string(got) != "archive v1" {
+		t.Fatalf("content %q", got)
+	}
+	again, err := Decompress(buf.Bytes(), dir, "imgs")
+	if err != nil || again != p1 {
+		t.Fatalf("second call = %s, %v", again, err)
+	}
+	buf.Reset()
+	zw, _ = zstd.NewWriter(&buf)
+	zw.Write([]byte("archive v2"))
+	zw.Close()
+	p2, err := Decompress(buf.Bytes(), dir, "imgs")
+	if err != nil || p2 == p1 {
+		t.Fatalf("new payload = %s, %v", p2, err)
+	}
+	if _, err := os.Stat(p1); !os.IsNotExist(err) {
+		t.Error("the old extraction was kept")
+	}
+	if _, err := Decompress([]byte("not zstd"), dir, "bad"); err == nil {
+		t.Error("garbage accepted")
+	}
+}
