@@ -60,7 +60,7 @@ func (s *Server) Start(ctx context.Context) error {
 	if err := s.Config.Validate(); err != nil {
 		return err
 	}
-	if err := complete(&s.Config); err != nil {
+	if err := Complete(&s.Config); err != nil {
 		return err
 	}
 	s.manager = &component.Manager{
@@ -99,8 +99,8 @@ func (s *Server) Run(ctx context.Context) error {
 	return errors.Join(runErr, s.Stop())
 }
 
-// complete fills settings that depend on the host.
-func complete(cfg *config.Config) error {
+// Complete fills settings that depend on the host.
+func Complete(cfg *config.Config) error {
 	if err := completeAdvertiseIP(cfg); err != nil {
 		return err
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/velad-dev/velad/controller/api/v1beta1"
 	"github.com/velad-dev/velad/controller/appcli"
 	"github.com/velad-dev/velad/controller/render"
+	"github.com/velad-dev/velad/embedded/config"
 )
 
 // clusterFlags are the flags of every command that talks to the cluster.
@@ -128,14 +129,21 @@ func reason(a *v1beta1.Application) string {
 
 func newStatusCommand() *cobra.Command {
 	var (
-		f    clusterFlags
-		tree bool
+		f           clusterFlags
+		tree        bool
+		nodeDataDir string
 	)
 	cmd := &cobra.Command{
-		Use:   "status APP [-n NS] [--tree]",
-		Short: "Show an application's phase, workflow, services and resources",
-		Args:  cobra.ExactArgs(1),
+		Use:   "status [APP [-n NS] [--tree]]",
+		Short: "Show velad's health, or an application's phase, workflow, services and resources",
+		Long: `Without an argument: the velad daemon, the node and the system pods,
+one line each; the exit code is non-zero when something is unhealthy.
+With APP: the application's phase, workflow steps, services and resources.`,
+		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return runClusterStatus(cmd, nodeDataDir)
+			}
 			c, ns, err := f.client()
 			if err != nil {
 				return err
@@ -156,6 +164,7 @@ func newStatusCommand() *cobra.Command {
 	}
 	f.bind(cmd)
 	cmd.Flags().BoolVar(&tree, "tree", false, "show the applied resources as a tree")
+	cmd.Flags().StringVar(&nodeDataDir, "data-dir", config.DefaultDataDir, "data dir of the installed server (without APP)")
 	return cmd
 }
 

@@ -33,6 +33,14 @@ func NewRootCommand() *cobra.Command {
 		newLsCommand(),
 		newDeleteCommand(),
 		newWorkflowCommand(),
+		newInstallCommand(),
+		newUninstallCommand(),
+		newStartCommand(),
+		newStopCommand(),
+		newSuperviseCommand(),
+		newKubectlCommand(),
+		newImageCommand(),
+		newTokenCommand(),
 	)
 	return root
 }

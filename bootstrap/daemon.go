@@ -1,0 +1,256 @@
+package bootstrap
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/velad-dev/velad/embedded/fileutil"
+)
+
+// Where an installed velad lives on the host.
+const (
+	InstalledBinary = "/usr/local/bin/velad"
+	UnitFile        = "/etc/systemd/system/velad.service"
+	ConfigDir       = "/etc/velad"
+	ArgsFile        = "/etc/velad/server.args"
+	LogFile         = "/var/log/velad.log"
+	PIDFile         = "/run/velad/supervisor.pid"
+)
+
+// Daemon runs `velad server` in the background and keeps it running.
+type Daemon interface {
+	// Kind names the daemon ("systemd" or "process").
+	Kind() string
+	// Install records the server arguments and starts the daemon.
+	Install(args []string) error
+	// Start starts an installed daemon.
+	Start() error
+	// Stop stops it and waits until velad server is gone.
+	Stop() error
+	// Running reports whether the daemon runs, and a one-line state.
+	Running() (bool, string)
+	// Remove stops the daemon and deletes its files.
+	Remove() error
+}
+
+// NewDaemon picks systemd where it is PID 1, else a supervised process.
+func NewDaemon() Daemon {
+	if comm, err := os.ReadFile("/proc/1/comm"); err == nil && strings.TrimSpace(string(comm)) == "systemd" {
+		if _, err := exec.LookPath("systemctl"); err == nil {
+			return systemdDaemon{}
+		}
+	}
+	return processDaemon{}
+}
+
+// UnitContent renders the systemd unit for the server arguments (pure).
+func UnitContent(args []string) string {
+	quoted := make([]string, len(args))
+	for i, a := range args {
+		quoted[i] = strconv.Quote(a)
+	}
+	return fmt.Sprintf(`[Unit]
+Description=velad: single-node application platform
+Documentation=velad --help
+Wants=network-online.target
+After=network-online.target
+
+[Service]
+Type=exec
+ExecStart=%s server %s
+Restart=always
+RestartSec=5s
+KillMode=process
+Delegate=yes
+LimitNOFILE=1048576
+LimitNPROC=infinity
+LimitCORE=infinity
+TasksMax=infinity
+TimeoutStopSec=60s
+
+[Install]
+WantedBy=multi-user.target
+`, InstalledBinary, strings.Join(quoted, " "))
+}
+
+type systemdDaemon struct{}
+
+func (systemdDaemon) Kind() string { return "systemd" }
+
+func (d systemdDaemon) Install(args []string) error {
+	if _, err := fileutil.WriteIfChanged(UnitFile, []byte(UnitContent(args)), 0o644); err != nil {
+		return err
+	}
+	if err := systemctl("daemon-reload"); err != nil {
+		return err
+	}
+	if err := systemctl("enable", "velad"); err != nil {
+		return err
+	}
+	return systemctl("restart", "velad")
+}
+
+func (systemdDaemon) Start() error { return systemctl("start", "velad") }
+func (systemdDaemon) Stop() error  { return systemctl("stop", "velad") }
+
+func (systemdDaemon) Running() (bool, string) {
+	out, _ := exec.Command("systemctl", "is-active", "velad").Output()
+	state := strings.TrimSpace(string(out))
+	return state == "active", "systemd unit velad: " + state
+}
+
+func (d systemdDaemon) Remove() error {
+	if _, err := os.Stat(UnitFile); errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	_ = systemctl("disable", "--now", "velad")
+	if err := os.Remove(UnitFile); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	return systemctl("daemon-reload")
+}
+
+func systemctl(args ...string) error {
+	out, err := exec.Command("systemctl", args...).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("systemctl %s: %v: %s", strings.Join(args, " "), err, strings.TrimSpace(string(out)))
+	}
+	return nil
+}
+
+// processDaemon runs `velad supervise` detached: it restarts velad server
+// when it dies and is found again through its pid file.
+type processDaemon struct{}
+
+func (processDaemon) Kind() string { return "process" }
+
+func (d processDaemon) Install(args []string) error {
+	if err := os.MkdirAll(ConfigDir, 0o755); err != nil {
+		return err
+	}
+	if _, err := fileutil.WriteIfChanged(ArgsFile, []byte(strings.Join(args, "\n")+"\n"), 0o600); err != nil {
+		return err
+	}
+	if err := d.Stop(); err != nil {
+		return err
+	}
+	return d.Start()
+}
+
+// ServerArgs reads the arguments install recorded.
+func ServerArgs() ([]string, error) {
+	data, err := os.ReadFile(ArgsFile)
+	if err != nil {
+		return nil, fmt.Errorf("velad is not installed here (%v); run velad install", err)
+	}
+	var args []string
+	for _, l := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		if l != "" {
+			args = append(args, l)
+		}
+	}
+	return args, nil
+}
+
+func (d processDaemon) Start() error {
+	if ok, _ := d.Running(); ok {
+		return nil
+	}
+	if _, err := ServerArgs(); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(PIDFile), 0o755); err != nil {
+		return err
+	}
+	log, err := os.OpenFile(LogFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
+	}
+	defer log.Close()
+	cmd := exec.Command(InstalledBinary, "supervise")
+	cmd.Stdout, cmd.Stderr = log, log
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start velad supervisor: %w", err)
+	}
+	if err := fileutil.WriteAtomic(PIDFile, []byte(strconv.Itoa(cmd.Process.Pid)+"\n"), 0o644); err != nil {
+		return err
+	}
+	return cmd.Process.Release()
+}
+
+func (d processDaemon) Stop() error {
+	pid, ok := supervisorPID()
+	if !ok {
+		return nil
+	}
+	_ = syscall.Kill(pid, syscall.SIGTERM)
+	deadline := time.Now().Add(90 * time.Second)
+	for time.Now().Before(deadline) {
+		if !alive(pid) {
+			os.Remove(PIDFile)
+			return nil
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	_ = syscall.Kill(pid, syscall.SIGKILL)
+	return fmt.Errorf("velad supervisor (pid %d) did not stop within 90s; killed it", pid)
+}
+
+func (d processDaemon) Running() (bool, string) {
+	pid, ok := supervisorPID()
+	if !ok {
+		return false, "velad supervisor: not running"
+	}
+	return true, fmt.Sprintf("velad supervisor: running (pid %d, log %s)", pid, LogFile)
+}
+
+func (d processDaemon) Remove() error {
+	if err := d.Stop(); err != nil {
+		return err
+	}
+	if err := os.Remove(ArgsFile); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	return nil
+}
+
+// supervisorPID reads the pid file and checks the process is a velad.
+func supervisorPID() (int, bool) {
+	data, err := os.ReadFile(PIDFile)
+	if err != nil {
+		return 0, false
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(data)))
+	if err != nil || pid <= 1 || !alive(pid) {
+		return 0, false
+	}
+	cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	if !strings.Contains(string(cmdline), "velad") {
+		return 0, false // the pid was reused by another program
+	}
+	return pid, true
+}
+
+func alive(pid int) bool {
+	if err := syscall.Kill(pid, 0); err != nil {
+		return false
+	}
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	// A zombie has state Z after the command name.
+	s := string(stat)
+	if i := strings.LastIndex(s, ")"); i > 0 && i+2 < len(s) {
+		return s[i+2] != 'Z'
+	}
+	return true
+}

@@ -1,0 +1,40 @@
+package bootstrap
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/velad-dev/velad/embedded/config"
+)
+
+// Check result lines for `velad status`.
+type StatusLine struct {
+	Name   string
+	OK     bool
+	Detail string
+}
+
+// Status reports the daemon, the node and the system deployments, one
+// line each.
+func Status(ctx context.Context, cfg *config.Config, d Daemon) []StatusLine {
+	running, state := d.Running()
+	lines := []StatusLine{{Name: "daemon", OK: running, Detail: state}}
+	cs, err := clientFor(cfg.Paths().AdminKubeconfig)
+	if err != nil {
+		return append(lines, StatusLine{Name: "api server", Detail: fmt.Sprintf("no kubeconfig in %s: %v", cfg.DataDir, err)})
+	}
+	if v, err := cs.Discovery().ServerVersion(); err != nil {
+		return append(lines, StatusLine{Name: "api server", Detail: err.Error()})
+	} else {
+		lines = append(lines, StatusLine{Name: "api server", OK: true, Detail: "Kubernetes " + v.GitVersion})
+	}
+	if !cfg.DisableAgent {
+		ok, detail := NodeReady(ctx, cs, cfg.NodeName)
+		lines = append(lines, StatusLine{Name: "node " + cfg.NodeName, OK: ok, Detail: detail})
+	}
+	for _, d := range []struct{ ns, name string }{{"kube-system", "coredns"}, {"local-path-storage", "local-path-provisioner"}} {
+		ok, detail := DeploymentAvailable(ctx, cs, d.ns, d.name)
+		lines = append(lines, StatusLine{Name: d.ns + "/" + d.name, OK: ok, Detail: detail})
+	}
+	return lines
+}

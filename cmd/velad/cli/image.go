@@ -1,0 +1,86 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/velad-dev/velad/embedded/config"
+	"github.com/velad-dev/velad/embedded/images"
+)
+
+func newImageCommand() *cobra.Command {
+	var dataDir string
+	ctr := func() images.Ctr {
+		p := config.NewPaths(dataDir)
+		return images.Ctr{Binary: filepath.Join(p.RuntimeRoot, "current", "bin", "ctr"), Socket: p.ContainerdSocket}
+	}
+	cmd := &cobra.Command{
+		Use:   "image",
+		Short: "Import and list the node's images (nothing is ever pulled)",
+	}
+	cmd.PersistentFlags().StringVar(&dataDir, "data-dir", config.DefaultDataDir, "data dir of the running server")
+	cmd.AddCommand(&cobra.Command{
+		Use:   "import FILE.tar...",
+		Short: "Import docker or OCI image archives (docker save / skopeo / crane output)",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			for _, file := range args {
+				refs, err := ctr().Import(cmd.Context(), file)
+				if err != nil {
+					return fmt.Errorf("import %s: %w", file, err)
+				}
+				for _, r := range refs {
+					fmt.Fprintf(cmd.OutOrStdout(), "imported %s\n", r)
+				}
+			}
+			return nil
+		},
+	}, &cobra.Command{
+		Use:   "ls",
+		Short: "List the images on the node",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			refs, err := ctr().List(cmd.Context())
+			if err != nil {
+				return fmt.Errorf("%w (is velad running?)", err)
+			}
+			for _, r := range refs {
+				fmt.Fprintln(cmd.OutOrStdout(), r)
+			}
+			return nil
+		},
+	})
+	return cmd
+}
+
+func newTokenCommand() *cobra.Command {
+	var dataDir string
+	cmd := &cobra.Command{
+		Use:   "token",
+		Short: "Print the token nodes join with (K10<CA hash>::server:<secret>)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			data, err := readFileHint(config.NewPaths(dataDir).TokenFile, "run 'velad install' first, or pass --data-dir")
+			if err != nil {
+				return err
+			}
+			_, err = cmd.OutOrStdout().Write(data)
+			return err
+		},
+	}
+	cmd.Flags().StringVar(&dataDir, "data-dir", config.DefaultDataDir, "data dir of the server")
+	return cmd
+}
+
+// readFileHint reads a file; a missing file becomes an error with a hint.
+func readFileHint(path, hint string) ([]byte, error) {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("%s does not exist: %s", path, hint)
+	}
+	return data, err
+}
