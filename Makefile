@@ -8,10 +8,11 @@ PKG     := github.com/velad-dev/velad
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo v0.0.0-dev)
 COMMIT  ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 LDFLAGS := -s -w -X $(PKG)/version.Version=$(VERSION) -X $(PKG)/version.GitCommit=$(COMMIT)
-# Flags for `make run`; the data dir and kubeconfig are velad's defaults.
+# Flags for `make install` / `make run`; the data dir and kubeconfig are
+# velad's defaults.
 RUN_ARGS ?=
 
-.PHONY: all build payload run test unit e2e lint bench bench-build generate clean
+.PHONY: all build payload install run test unit e2e lint bench bench-build generate clean
 
 all: build
 
@@ -23,6 +24,11 @@ build: payload
 payload:
 	scripts/build-runtime.sh
 	scripts/build-images.sh
+
+# Build velad and install it on this machine (root): the platform keeps
+# running in the background; 'bin/velad uninstall' removes it.
+install: build
+	./$(BIN) install $(RUN_ARGS)
 
 # Build and run velad in the foreground (Ctrl-C stops it cleanly).
 run: build

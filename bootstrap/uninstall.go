@@ -61,6 +61,10 @@ func removeFiles(cfg config.Config) error {
 			errs = append(errs, removeAll(l))
 		}
 	}
+	// Folders velad or the kubelet created, if nothing else uses them.
+	for _, dir := range []string{filepath.Dir(PIDFile), "/var/log/containers"} {
+		_ = os.Remove(dir) // fails, and keeps it, unless empty
+	}
 	return errors.Join(errs...)
 }
 

@@ -1,5 +1,10 @@
 // Command hello is velad's demo web server (image velad/hello): it answers
 // every request with a greeting, the pod's name and the path asked for.
+//
+// Two small tools ride along for checks inside a cluster:
+//
+//	hello lookup NAME [WANT_IP]   resolve NAME; exit 1 unless it resolves (to WANT_IP)
+//	hello write FILE TEXT         write TEXT to FILE, then serve as usual
 package main
 
 import (
@@ -7,14 +12,54 @@ import (
 	"errors"
 	"fmt"
 	"log"
+	"net"
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
+	"strings"
 	"syscall"
 	"time"
 )
 
 func main() {
+	if len(os.Args) > 1 {
+		switch os.Args[1] {
+		case "lookup":
+			os.Exit(lookup(os.Args[2:]))
+		case "write":
+			if len(os.Args) != 4 {
+				log.Fatal("usage: hello write FILE TEXT")
+			}
+			if err := os.WriteFile(os.Args[2], []byte(os.Args[3]), 0o644); err != nil {
+				log.Fatal(err)
+			}
+		}
+	}
+	serve()
+}
+
+func lookup(args []string) int {
+	if len(args) == 0 {
+		log.Print("usage: hello lookup NAME [WANT_IP]")
+		return 2
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	addrs, err := net.DefaultResolver.LookupHost(ctx, args[0])
+	if err != nil {
+		log.Printf("lookup %s: %v", args[0], err)
+		return 1
+	}
+	fmt.Println(strings.Join(addrs, " "))
+	if len(args) > 1 && !slices.Contains(addrs, args[1]) {
+		log.Printf("%s resolves to %v, not %s", args[0], addrs, args[1])
+		return 1
+	}
+	return 0
+}
+
+func serve() {
 	port := os.Getenv("PORT")
 	if port == "" {
 		port = "8000"

@@ -1,0 +1,386 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
+	"k8s.io/utils/ptr"
+
+	"github.com/velad-dev/velad/embedded/testenv"
+)
+
+const helloImage = "docker.io/velad/hello:v1"
+
+// TestNodeLifecycle installs velad for real, runs pods from the images
+// carried in the binary, survives kill -9 of the server, and uninstalls
+// without leaving anything behind.
+func TestNodeLifecycle(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Skip("installs velad on this machine: needs root (CI runs as root)")
+	}
+	bin, err := testenv.Binary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	dataDir := filepath.Join(dir, "data")
+	kubeconfig := filepath.Join(dir, "kubeconfig.yaml")
+	uninstalled := false
+	t.Cleanup(func() {
+		if !uninstalled {
+			out, err := exec.Command(bin, "uninstall", "--data-dir", dataDir, "-o", kubeconfig).CombinedOutput()
+			if err != nil {
+				t.Errorf("cleanup uninstall: %v\n%s", err, out)
+			}
+		}
+	})
+
+	runOK(t, 6*time.Minute, bin, "install", "--data-dir", dataDir, "-o", kubeconfig, "--timeout", "4m")
+	cs := nodeClient(t, kubeconfig)
+	ctx := context.Background()
+
+	// A web server from the embedded hello image behind a ClusterIP.
+	createHello(t, cs)
+	svc := waitService(t, cs, "hello")
+	waitPodsRunning(t, cs, "app=hello")
+	assertHTTP(t, "http://"+svc+"/", "Hello World")
+
+	// Cluster DNS resolves the Service to its ClusterIP from inside a pod.
+	runPodToSuccess(t, cs, "dns-check", []string{"/hello", "lookup", "hello.default.svc.cluster.local", svc[:strings.Index(svc, ":")]}, nil)
+
+	// A local-path volume binds and a pod writes to it.
+	createPVCWriter(t, cs)
+	waitPodsRunning(t, cs, "app=writer")
+	hostFile := findVolumeFile(t, dataDir, "hello.txt")
+	if got, _ := os.ReadFile(hostFile); string(got) != "persisted" {
+		t.Fatalf("volume file = %q", got)
+	}
+
+	// kill -9 the server: the supervisor starts it again, pods and data survive.
+	server := serverPID(t, dataDir)
+	if err := syscall.Kill(server, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 3*time.Minute, "velad server restarted", func() bool {
+		pid := findServerPID(dataDir)
+		return pid != 0 && pid != server
+	})
+	waitFor(t, 3*time.Minute, "API server back", func() bool {
+		_, err := cs.Discovery().ServerVersion()
+		return err == nil
+	})
+	waitPodsRunning(t, cs, "app=hello")
+	waitPodsRunning(t, cs, "app=writer")
+	assertHTTP(t, "http://"+svc+"/", "Hello World")
+	if got, _ := os.ReadFile(hostFile); string(got) != "persisted" {
+		t.Fatalf("volume file after kill -9 = %q", got)
+	}
+	if _, err := cs.CoreV1().PersistentVolumeClaims("default").Get(ctx, "data", metav1.GetOptions{}); err != nil {
+		t.Fatal(err)
+	}
+
+	// velad status reports healthy.
+	out := runOK(t, time.Minute, bin, "status", "--data-dir", dataDir)
+	if strings.Contains(out, "✗") {
+		t.Fatalf("velad status:\n%s", out)
+	}
+
+	runOK(t, 5*time.Minute, bin, "uninstall", "--data-dir", dataDir, "-o", kubeconfig)
+	uninstalled = true
+	assertNoLeftovers(t, dataDir, kubeconfig)
+}
+
+func runOK(t *testing.T, limit time.Duration, bin string, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, bin, args...).CombinedOutput()
+	if err != nil {
+		log, _ := os.ReadFile("/var/log/velad.log")
+		tail := string(log)
+		if len(tail) > 4000 {
+			tail = tail[len(tail)-4000:]
+		}
+		t.Fatalf("velad %s: %v\n%s\n--- /var/log/velad.log (tail)\n%s", strings.Join(args, " "), err, out, tail)
+	}
+	return string(out)
+}
+
+func nodeClient(t *testing.T, kubeconfig string) kubernetes.Interface {
+	t.Helper()
+	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Timeout = 15 * time.Second
+	return kubernetes.NewForConfigOrDie(cfg)
+}
+
+func waitFor(t *testing.T, limit time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for time.Now().Before(deadline) {
+		if cond() {
+			return
+		}
+		time.Sleep(time.Second)
+	}
+	t.Fatalf("%s: not within %s", what, limit)
+}
+
+func createHello(t *testing.T, cs kubernetes.Interface) {
+	t.Helper()
+	ctx := context.Background()
+	labels := map[string]string{"app": "hello"}
+	dep := &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Name: "hello", Namespace: "default"},
+		Spec: appsv1.DeploymentSpec{
+			Replicas: ptr.To(int32(1)),
+			Selector: &metav1.LabelSelector{MatchLabels: labels},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: labels},
+				Spec: corev1.PodSpec{Containers: []corev1.Container{{
+					Name: "hello", Image: helloImage, Ports: []corev1.ContainerPort{{ContainerPort: 8000}},
+					ReadinessProbe: &corev1.Probe{ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: "/healthz", Port: intstr.FromInt32(8000)}}},
+				}}},
+			},
+		},
+	}
+	if _, err := cs.AppsV1().Deployments("default").Create(ctx, dep, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	svc := &corev1.Service{
+		ObjectMeta: metav1.ObjectMeta{Name: "hello", Namespace: "default"},
+		Spec:       corev1.ServiceSpec{Selector: labels, Ports: []corev1.ServicePort{{Port: 80, TargetPort: intstr.FromInt32(8000)}}},
+	}
+	if _, err := cs.CoreV1().Services("default").Create(ctx, svc, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// waitService returns the Service's ClusterIP:port.
+func waitService(t *testing.T, cs kubernetes.Interface, name string) string {
+	t.Helper()
+	s, err := cs.CoreV1().Services("default").Get(context.Background(), name, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s.Spec.ClusterIP + ":" + strconv.Itoa(int(s.Spec.Ports[0].Port))
+}
+
+func waitPodsRunning(t *testing.T, cs kubernetes.Interface, selector string) {
+	t.Helper()
+	var last string
+	deadline := time.Now().Add(3 * time.Minute)
+	for time.Now().Before(deadline) {
+		pods, err := cs.CoreV1().Pods("default").List(context.Background(), metav1.ListOptions{LabelSelector: selector})
+		if err == nil && len(pods.Items) > 0 {
+			ready := true
+			for _, p := range pods.Items {
+				last = fmt.Sprintf("%s: %s %v", p.Name, p.Status.Phase, p.Status.ContainerStatuses)
+				if p.Status.Phase != corev1.PodRunning || !podReady(&p) {
+					ready = false
+				}
+			}
+			if ready {
+				return
+			}
+		}
+		time.Sleep(time.Second)
+	}
+	t.Fatalf("pods %s not running within 3m: %s", selector, last)
+}
+
+func podReady(p *corev1.Pod) bool {
+	for _, c := range p.Status.Conditions {
+		if c.Type == corev1.PodReady {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
+}
+
+func runPodToSuccess(t *testing.T, cs kubernetes.Interface, name string, command []string, volumes []corev1.Volume) {
+	t.Helper()
+	ctx := context.Background()
+	pod := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "default"},
+		Spec: corev1.PodSpec{
+			RestartPolicy: corev1.RestartPolicyNever,
+			Containers:    []corev1.Container{{Name: name, Image: helloImage, Command: command}},
+			Volumes:       volumes,
+		},
+	}
+	if _, err := cs.CoreV1().Pods("default").Create(ctx, pod, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	var phase corev1.PodPhase
+	waitFor(t, 2*time.Minute, "pod "+name+" to finish", func() bool {
+		p, err := cs.CoreV1().Pods("default").Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			return false
+		}
+		phase = p.Status.Phase
+		return phase == corev1.PodSucceeded || phase == corev1.PodFailed
+	})
+	if phase != corev1.PodSucceeded {
+		t.Fatalf("pod %s %s", name, phase)
+	}
+}
+
+func createPVCWriter(t *testing.T, cs kubernetes.Interface) {
+	t.Helper()
+	ctx := context.Background()
+	pvc := &corev1.PersistentVolumeClaim{
+		ObjectMeta: metav1.ObjectMeta{Name: "data", Namespace: "default"},
+		Spec: corev1.PersistentVolumeClaimSpec{
+			AccessModes: []corev1.PersistentVolumeAccessMode{corev1.ReadWriteOnce},
+			Resources:   corev1.VolumeResourceRequirements{Requests: corev1.ResourceList{corev1.ResourceStorage: resource.MustParse("64Mi")}},
+		},
+	}
+	if _, err := cs.CoreV1().PersistentVolumeClaims("default").Create(ctx, pvc, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	labels := map[string]string{"app": "writer"}
+	dep := &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Name: "writer", Namespace: "default"},
+		Spec: appsv1.DeploymentSpec{
+			Replicas: ptr.To(int32(1)),
+			Selector: &metav1.LabelSelector{MatchLabels: labels},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: labels},
+				Spec: corev1.PodSpec{
+					Containers: []corev1.Container{{
+						Name: "writer", Image: helloImage, Args: []string{"write", "/data/hello.txt", "persisted"},
+						VolumeMounts: []corev1.VolumeMount{{Name: "data", MountPath: "/data"}},
+					}},
+					Volumes: []corev1.Volume{{Name: "data", VolumeSource: corev1.VolumeSource{
+						PersistentVolumeClaim: &corev1.PersistentVolumeClaimVolumeSource{ClaimName: "data"},
+					}}},
+				},
+			},
+		},
+	}
+	if _, err := cs.AppsV1().Deployments("default").Create(ctx, dep, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func findVolumeFile(t *testing.T, dataDir, name string) string {
+	t.Helper()
+	var found string
+	waitFor(t, time.Minute, "the volume file on the host", func() bool {
+		matches, _ := filepath.Glob(filepath.Join(dataDir, "storage", "*", name))
+		if len(matches) == 1 {
+			found = matches[0]
+			return true
+		}
+		return false
+	})
+	return found
+}
+
+func assertHTTP(t *testing.T, url, want string) {
+	t.Helper()
+	client := &http.Client{Timeout: 5 * time.Second}
+	var last string
+	for i := 0; i < 30; i++ {
+		resp, err := client.Get(url)
+		if err == nil {
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if strings.Contains(string(body), want) {
+				return
+			}
+			last = string(body)
+		} else {
+			last = err.Error()
+		}
+		time.Sleep(time.Second)
+	}
+	t.Fatalf("GET %s: %s", url, last)
+}
+
+// findServerPID finds the `velad server` process of dataDir.
+func findServerPID(dataDir string) int {
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		cmdline, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err != nil {
+			continue
+		}
+		args := strings.Split(string(cmdline), "\x00")
+		if len(args) > 2 && strings.HasSuffix(args[0], "velad") && args[1] == "server" && strings.Contains(string(cmdline), "--data-dir="+dataDir) {
+			return pid
+		}
+	}
+	return 0
+}
+
+func serverPID(t *testing.T, dataDir string) int {
+	t.Helper()
+	pid := findServerPID(dataDir)
+	if pid == 0 {
+		t.Fatal("no velad server process found")
+	}
+	return pid
+}
+
+func assertNoLeftovers(t *testing.T, dataDir, kubeconfig string) {
+	t.Helper()
+	for _, path := range []string{dataDir, kubeconfig, "/etc/velad", "/usr/local/bin/velad", "/run/velad"} {
+		if _, err := os.Stat(path); err == nil {
+			t.Errorf("left behind: %s", path)
+		}
+	}
+	mounts, _ := os.ReadFile("/proc/self/mountinfo")
+	if strings.Contains(string(mounts), dataDir) {
+		t.Errorf("mounts left under %s", dataDir)
+	}
+	if _, err := os.Stat("/sys/class/net/cni0"); err == nil {
+		t.Error("cni0 left behind")
+	}
+	if entries, _ := os.ReadDir("/var/run/netns"); len(entries) > 0 {
+		for _, e := range entries {
+			if strings.HasPrefix(e.Name(), "cni-") {
+				t.Errorf("network namespace %s left behind", e.Name())
+			}
+		}
+	}
+	for _, tool := range []string{"iptables-save", "ip6tables-save"} {
+		out, err := exec.Command(tool).Output()
+		if err == nil && (strings.Contains(string(out), "KUBE-") || strings.Contains(string(out), "CNI-")) {
+			t.Errorf("%s still shows KUBE-/CNI- rules", tool)
+		}
+	}
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		if exe, err := os.Readlink(filepath.Join("/proc", e.Name(), "exe")); err == nil && strings.HasPrefix(exe, dataDir) {
+			t.Errorf("process %s (%s) left behind", e.Name(), exe)
+		}
+		if cmdline, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline")); err == nil && strings.Contains(string(cmdline), dataDir) {
+			t.Errorf("process %s (%q) left behind", e.Name(), strings.ReplaceAll(string(cmdline), "\x00", " "))
+		}
+	}
+}
