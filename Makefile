@@ -12,7 +12,7 @@ LDFLAGS := -s -w -X $(PKG)/version.Version=$(VERSION) -X $(PKG)/version.GitCommi
 # velad's defaults.
 RUN_ARGS ?=
 
-.PHONY: all build payload install run test unit e2e lint bench bench-build generate clean
+.PHONY: all build payload install run test unit e2e lint bench bench-node bench-build generate clean
 
 all: build
 
@@ -52,6 +52,10 @@ lint:
 bench: build
 	$(GO) run ./scripts/bench/controlplane -velad $(BIN)
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# The single node (root): install time, idle RSS with the system pods, binary size.
+bench-node: build
+	scripts/bench-install.sh
 
 # Cold build from a fresh clone (empty build cache) and an incremental rebuild.
 bench-build:

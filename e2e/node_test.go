@@ -28,6 +28,9 @@ import (
 
 const helloImage = "docker.io/velad/hello:v1"
 
+// diagnosticLogs are printed when a velad command fails.
+var diagnosticLogs []string
+
 // TestNodeLifecycle installs velad for real, runs pods from the images
 // carried in the binary, survives kill -9 of the server, and uninstalls
 // without leaving anything behind.
@@ -42,6 +45,7 @@ func TestNodeLifecycle(t *testing.T) {
 	dir := t.TempDir()
 	dataDir := filepath.Join(dir, "data")
 	kubeconfig := filepath.Join(dir, "kubeconfig.yaml")
+	diagnosticLogs = []string{filepath.Join(dataDir, "agent/containerd/containerd.log")}
 	uninstalled := false
 	t.Cleanup(func() {
 		if !uninstalled {
@@ -75,6 +79,8 @@ func TestNodeLifecycle(t *testing.T) {
 
 	// kill -9 the server: the supervisor starts it again, pods and data survive.
 	server := serverPID(t, dataDir)
+	nodeName := onlyNode(t, cs)
+	killed := time.Now()
 	if err := syscall.Kill(server, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
@@ -82,9 +88,14 @@ func TestNodeLifecycle(t *testing.T) {
 		pid := findServerPID(dataDir)
 		return pid != 0 && pid != server
 	})
-	waitFor(t, 3*time.Minute, "API server back", func() bool {
-		_, err := cs.Discovery().ServerVersion()
-		return err == nil
+	// Back means the restarted kubelet heartbeats again (pod states in the
+	// API are stale until then) and containerd answers.
+	waitFor(t, 3*time.Minute, "kubelet heartbeat after the restart", func() bool {
+		lease, err := cs.CoordinationV1().Leases("kube-node-lease").Get(ctx, nodeName, metav1.GetOptions{})
+		return err == nil && lease.Spec.RenewTime != nil && lease.Spec.RenewTime.After(killed)
+	})
+	waitFor(t, time.Minute, "containerd after the restart", func() bool {
+		return exec.Command(bin, "image", "ls", "--data-dir", dataDir).Run() == nil
 	})
 	waitPodsRunning(t, cs, "app=hello")
 	waitPodsRunning(t, cs, "app=writer")
@@ -96,15 +107,50 @@ func TestNodeLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// velad status reports healthy.
+	// velad status reports healthy; kubectl and image ls see the node.
 	out := runOK(t, time.Minute, bin, "status", "--data-dir", dataDir)
-	if strings.Contains(out, "✗") {
+	if strings.Contains(out, "✗") || !strings.Contains(out, "✓ kube-system/coredns") {
 		t.Fatalf("velad status:\n%s", out)
+	}
+	if out := runOK(t, time.Minute, bin, "kubectl", "--kubeconfig", kubeconfig, "get", "nodes"); !strings.Contains(out, " Ready ") {
+		t.Fatalf("velad kubectl get nodes:\n%s", out)
+	}
+	if out := runOK(t, time.Minute, bin, "image", "ls", "--data-dir", dataDir); !strings.Contains(out, helloImage) || !strings.Contains(out, "docker.io/velad/pause:3.10") {
+		t.Fatalf("velad image ls:\n%s", out)
+	}
+
+	// Installing again on an installed machine is safe: same pods, same data.
+	before := podUID(t, cs, "app=writer")
+	runOK(t, 6*time.Minute, bin, "install", "--data-dir", dataDir, "-o", kubeconfig, "--timeout", "4m")
+	waitPodsRunning(t, cs, "app=writer")
+	if after := podUID(t, cs, "app=writer"); after != before {
+		t.Errorf("re-install replaced the writer pod (%s → %s)", before, after)
+	}
+	if got, _ := os.ReadFile(hostFile); string(got) != "persisted" {
+		t.Fatalf("volume file after re-install = %q", got)
 	}
 
 	runOK(t, 5*time.Minute, bin, "uninstall", "--data-dir", dataDir, "-o", kubeconfig)
 	uninstalled = true
 	assertNoLeftovers(t, dataDir, kubeconfig)
+}
+
+func onlyNode(t *testing.T, cs kubernetes.Interface) string {
+	t.Helper()
+	nodes, err := cs.CoreV1().Nodes().List(context.Background(), metav1.ListOptions{})
+	if err != nil || len(nodes.Items) != 1 {
+		t.Fatalf("nodes: %v (%d)", err, len(nodes.Items))
+	}
+	return nodes.Items[0].Name
+}
+
+func podUID(t *testing.T, cs kubernetes.Interface, selector string) string {
+	t.Helper()
+	pods, err := cs.CoreV1().Pods("default").List(context.Background(), metav1.ListOptions{LabelSelector: selector})
+	if err != nil || len(pods.Items) != 1 {
+		t.Fatalf("pods %s: %v (%d)", selector, err, len(pods.Items))
+	}
+	return string(pods.Items[0].UID)
 }
 
 func runOK(t *testing.T, limit time.Duration, bin string, args ...string) string {
@@ -113,12 +159,24 @@ func runOK(t *testing.T, limit time.Duration, bin string, args ...string) string
 	defer cancel()
 	out, err := exec.CommandContext(ctx, bin, args...).CombinedOutput()
 	if err != nil {
-		log, _ := os.ReadFile("/var/log/velad.log")
-		tail := string(log)
-		if len(tail) > 4000 {
-			tail = tail[len(tail)-4000:]
+		var logs strings.Builder
+		if log, err := os.ReadFile("/var/log/velad.log"); err == nil {
+			// velad's own lines (not the components'), where restarts show.
+			fmt.Fprintln(&logs, "--- velad lines of /var/log/velad.log")
+			for _, line := range strings.Split(string(log), "\n") {
+				if strings.HasPrefix(line, "velad") || strings.Contains(line, "server.go:9") || strings.Contains(line, "server.go:7") {
+					fmt.Fprintln(&logs, line)
+				}
+			}
 		}
-		t.Fatalf("velad %s: %v\n%s\n--- /var/log/velad.log (tail)\n%s", strings.Join(args, " "), err, out, tail)
+		for _, f := range append([]string{"/var/log/velad.log"}, diagnosticLogs...) {
+			data, _ := os.ReadFile(f)
+			if len(data) > 4000 {
+				data = data[len(data)-4000:]
+			}
+			fmt.Fprintf(&logs, "--- %s (tail)\n%s\n", f, data)
+		}
+		t.Fatalf("velad %s: %v\n%s\n%s", strings.Join(args, " "), err, out, logs.String())
 	}
 	return string(out)
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"syscall"
 	"text/template"
@@ -161,7 +162,12 @@ func (c *Containerd) launch() error {
 	cmd.Stdout, cmd.Stderr = log, log
 	cmd.Env = append(os.Environ(), "PATH="+c.Runtime.BinDir()+":"+os.Getenv("PATH"))
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
+	// Pdeathsig fires when the *thread* that started the child exits, and
+	// Go ends threads whose goroutine exits while locked to them (the
+	// kubelet and CNI code do that). Start containerd from a thread that
+	// lives as long as velad, so it dies with velad and only then.
+	pinnedThread.do(func() { err = cmd.Start() })
+	if err != nil {
 		log.Close()
 		return fmt.Errorf("start containerd: %w", err)
 	}
@@ -230,6 +236,28 @@ func (c *Containerd) Stop() error {
 		<-c.done
 		return errors.New("containerd did not stop within 10s of SIGTERM; killed it")
 	}
+}
+
+// pinnedThread runs functions on one OS thread that never exits.
+var pinnedThread = newLockedThread()
+
+type lockedThread struct{ reqs chan func() }
+
+func newLockedThread() *lockedThread {
+	l := &lockedThread{reqs: make(chan func())}
+	go func() {
+		runtime.LockOSThread() // never unlocked: the thread lives as long as the process
+		for f := range l.reqs {
+			f()
+		}
+	}()
+	return l
+}
+
+func (l *lockedThread) do(f func()) {
+	done := make(chan struct{})
+	l.reqs <- func() { f(); close(done) }
+	<-done
 }
 
 // capSysResource is CAP_SYS_RESOURCE's bit number.
