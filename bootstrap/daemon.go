@@ -125,7 +125,27 @@ func systemctl(args ...string) error {
 	return nil
 }
 
-// processDaemon runs `velad supervise` detached: it restarts velad server
+// superviseScript restarts velad server whenever it exits on its own, with
+// backoff, and forwards SIGTERM/SIGINT to it, then waits for it.
+const superviseScript = `bin=$1; shift
+stop=
+trap 'stop=1; kill -TERM "$pid" 2>/dev/null' TERM INT
+delay=1
+while :; do
+	"$bin" server "$@" &
+	pid=$!
+	started=$(date +%s)
+	wait "$pid"; code=$?
+	while kill -0 "$pid" 2>/dev/null; do wait "$pid"; done
+	[ -n "$stop" ] && exit 0
+	[ $(( $(date +%s) - started )) -gt 60 ] && delay=1
+	echo "velad supervise: velad server exited ($code); starting it again in ${delay}s"
+	sleep "$delay" & wait $!
+	[ -n "$stop" ] && exit 0
+	delay=$(( delay * 2 )); [ "$delay" -gt 30 ] && delay=30
+done`
+
+// processDaemon runs a supervising shell loop detached: it restarts velad server
 // when it dies and is found again through its pid file.
 type processDaemon struct{}
 
@@ -163,9 +183,6 @@ func (d processDaemon) Start() error {
 	if ok, _ := d.Running(); ok {
 		return nil
 	}
-	if _, err := ServerArgs(); err != nil {
-		return err
-	}
 	if err := os.MkdirAll(filepath.Dir(PIDFile), 0o755); err != nil {
 		return err
 	}
@@ -174,7 +191,13 @@ func (d processDaemon) Start() error {
 		return err
 	}
 	defer log.Close()
-	cmd := exec.Command(InstalledBinary, "supervise")
+	args, err := ServerArgs()
+	if err != nil {
+		return err
+	}
+	// A shell loop supervises: a few hundred KB of memory, where a second
+	// velad process would hold ~170 MB just for linking Kubernetes.
+	cmd := exec.Command("/bin/sh", append([]string{"-c", superviseScript, "velad-supervise", InstalledBinary}, args...)...)
 	cmd.Stdout, cmd.Stderr = log, log
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	if err := cmd.Start(); err != nil {

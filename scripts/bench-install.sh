@@ -34,13 +34,17 @@ for _ in 1 2 3; do
 	all=$(for p in $all; do echo "$p"; pgrep -P "$p" || true; done | sort -u)
 done
 rss=0
+count=0
 for p in $all; do
-	kb=$(awk '/^VmRSS:/ {print $2}' "/proc/$p/status" 2>/dev/null || echo 0)
-	rss=$((rss + ${kb:-0}))
+	kb=$(awk '/^VmRSS:/ {print $2}' "/proc/$p/status" 2>/dev/null || true)
+	[ -n "$kb" ] || continue
+	count=$((count + 1))
+	rss=$((rss + kb))
+	printf '  %8d kB  %s\n' "$kb" "$(tr '\0' ' ' < "/proc/$p/cmdline" | tr '\n\t' '  ' | cut -c1-100)"
 done
 
 sorted=$(printf '%s\n' "${times[@]}" | sort -n)
 median=$(echo "$sorted" | sed -n "$(( (runs + 1) / 2 ))p")
 printf 'velad install until ready, median of %d: %.1fs (runs: %s)\n' "$runs" "$median" "$(printf '%.1fs ' "${times[@]}")"
-printf 'idle RSS after %ds (velad + containerd + shims + pods, %d processes): %d MB\n' "$idle" "$(echo "$all" | wc -w)" $((rss / 1024))
+printf 'idle RSS after %ds (velad + containerd + shims + pods, %d processes): %d MB\n' "$idle" "$count" $((rss / 1024))
 printf 'binary size: %d MB\n' $(( $(stat -c %s "$bin") / 1024 / 1024 ))

@@ -20,7 +20,7 @@ export CGO_ENABLED=0 GOFLAGS=-trimpath
 
 inputs=$(cd "$root" && cat scripts/build-images.sh scripts/imagebuild/main.go cmd/pause/*.go cmd/hello/*.go \
 	cmd/volume-helper/main.go scripts/images/coredns/go.mod scripts/images/coredns/main.go | sha256sum | cut -c1-16)
-if [ -f "$payload" ] && [ "$(cat "$out/stamp" 2>/dev/null)" = "$inputs" ]; then
+if [ -f "$payload" ] && [ -f "$payload.sha256" ] && [ "$(cat "$out/stamp" 2>/dev/null)" = "$inputs" ]; then
 	exit 0
 fi
 rm -rf "$out"
@@ -40,5 +40,6 @@ echo "assembling images"
 	-image "docker.io/velad/local-path-provisioner:$LOCAL_PATH_VERSION=$out/bin/local-path-provisioner:/local-path-provisioner:0")
 
 zstd -q -19 -T0 -f "$out/images.tar" -o "$payload"
+sha256sum "$payload" | cut -c1-12 > "$payload.sha256"
 echo "$inputs" > "$out/stamp"
 ls -l "$payload"

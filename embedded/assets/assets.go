@@ -44,13 +44,34 @@ func Runtime() ([]byte, error) {
 }
 
 // ExtractRuntime unpacks the embedded runtime into <root>/<hash>/bin and
-// returns that bin folder.
+// returns that bin folder. When that folder is complete the payload is
+// not read at all, so its pages stay out of velad's memory.
 func ExtractRuntime(root string) (string, error) {
+	if hash, ok := payloadHash(RuntimePayload); ok {
+		bin := filepath.Join(root, hash, "bin")
+		if _, err := os.Stat(filepath.Join(root, hash, completeMarker)); err == nil {
+			return bin, nil
+		}
+	}
 	data, err := Runtime()
 	if err != nil {
 		return "", err
 	}
 	return Extract(data, root)
+}
+
+// payloadHash reads the hash the build wrote beside a payload file (the
+// first 12 hex digits of its sha256).
+func payloadHash(name string) (string, bool) {
+	data, err := payload.ReadFile("payload/" + name + ".sha256")
+	if err != nil {
+		return "", false
+	}
+	h := strings.TrimSpace(string(data))
+	if len(h) != 12 {
+		return "", false
+	}
+	return h, true
 }
 
 // Extract unpacks a tar.zst archive into <root>/<first 12 hex of its
@@ -158,6 +179,12 @@ var ErrNoImages = errors.New("this velad binary carries no images; build it with
 // ExtractImages decompresses the embedded image archive (a docker archive)
 // to <dir>/velad-images-<hash>.tar unless it is there, and returns its path.
 func ExtractImages(dir string) (string, error) {
+	if hash, ok := payloadHash(ImagesPayload); ok {
+		path := filepath.Join(dir, "velad-images-"+hash+".tar")
+		if _, err := os.Stat(path); err == nil {
+			return path, nil
+		}
+	}
 	data, err := payload.ReadFile("payload/" + ImagesPayload)
 	if errors.Is(err, fs.ErrNotExist) {
 		return "", ErrNoImages

@@ -6,8 +6,6 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -135,27 +133,6 @@ func newStopCommand() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return bootstrap.NewDaemon().Stop()
-		},
-	}
-}
-
-// newSuperviseCommand is the background process that keeps velad server
-// running where there is no systemd.
-func newSuperviseCommand() *cobra.Command {
-	return &cobra.Command{
-		Use:    "supervise",
-		Hidden: true,
-		Args:   cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
-			defer stop()
-			self, err := os.Executable()
-			if err != nil {
-				return err
-			}
-			return bootstrap.Supervise(ctx, self, func(format string, args ...any) {
-				fmt.Fprintf(cmd.ErrOrStderr(), "velad supervise: "+format+"\n", args...)
-			})
 		},
 	}
 }

@@ -37,7 +37,6 @@ func NewRootCommand() *cobra.Command {
 		newUninstallCommand(),
 		newStartCommand(),
 		newStopCommand(),
-		newSuperviseCommand(),
 		newKubectlCommand(),
 		newImageCommand(),
 		newTokenCommand(),
