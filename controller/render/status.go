@@ -1,12 +1,14 @@
 package render
 
 import (
+	"context"
 	"crypto/sha256"
 	"fmt"
 
 	"cuelang.org/go/cue"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/velad-dev/velad/controller/api/v1beta1"
 	"github.com/velad-dev/velad/controller/definition"
 	"github.com/velad-dev/velad/controller/patch"
 )
@@ -55,8 +57,16 @@ func (r *Renderer) EvalStatus(def *definition.Definition, parameter, ctxMap map[
 		parameter = map[string]any{}
 	}
 
-	r.mu.Lock()
-	defer r.mu.Unlock()
+	e, err := r.acquire(context.Background())
+	if err != nil {
+		return h, err
+	}
+	defer r.release(e)
+	return e.evalStatus(def, st, parameter, c)
+}
+
+func (r *engine) evalStatus(def *definition.Definition, st *v1beta1.Status, parameter, c map[string]any) (Health, error) {
+	h := Health{Healthy: true}
 	if st.HealthPolicy != "" {
 		v, err := r.evalSnippet(st.HealthPolicy, c, parameter)
 		if err != nil {
@@ -110,7 +120,7 @@ func (r *Renderer) EvalStatus(def *definition.Definition, parameter, ctxMap map[
 	return h, nil
 }
 
-func (r *Renderer) evalSnippet(src string, ctxMap, parameter map[string]any) (cue.Value, error) {
+func (r *engine) evalSnippet(src string, ctxMap, parameter map[string]any) (cue.Value, error) {
 	key := sha256.Sum256([]byte("status\x00" + src))
 	t, ok := r.cache[key]
 	if !ok {
