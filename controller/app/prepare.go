@@ -32,6 +32,13 @@ type appRun struct {
 	// live holds the objects applied or read in this reconcile.
 	live      map[string]*unstructured.Unstructured
 	applyOnce bool
+	// prev is what earlier reconciles of this revision applied (nil: apply
+	// everything); next is what this one applied or found unchanged.
+	prev, next *appliedState
+	sums       map[string][32]byte
+	// waited: a component is not healthy yet; waitUnwatched: one of those
+	// has objects whose changes the controller does not watch.
+	waited, waitUnwatched bool
 }
 
 // renderError is a user error found before the workflow runs.
@@ -69,6 +76,13 @@ func (r *Reconciler) prepare(ctx context.Context, app *v1beta1.Application) (*ap
 		}
 	}
 	run.applyOnce = applyOnce(run.spec)
+	now := r.now()
+	run.prev = r.applied.get(app, run.rev.Name, now, r.fullApplyEvery(app))
+	run.next = &appliedState{uid: app.UID, revision: run.rev.Name, since: now, objects: map[string]appliedObject{}}
+	if run.prev != nil {
+		run.next.since = run.prev.since
+	}
+	run.sums = map[string][32]byte{}
 	return run, nil
 }
 

@@ -45,17 +45,19 @@ func main() {
 	bin := flag.String("velad", "bin/velad", "velad binary")
 	apps := flag.Int("apps", 1000, "applications to create")
 	namespaces := flag.Int("namespaces", 10, "namespaces to spread them over")
-	workers := flag.Int("workers", 4, "concurrent reconciles")
+	workers := flag.Int("workers", 8, "concurrent reconciles")
+	qps := flag.Float64("qps", 200, "controller's client QPS (-1: no client-side limit)")
+	burst := flag.Int("burst", 400, "controller's client burst")
 	timeout := flag.Duration("timeout", 10*time.Minute, "give up after")
 	flag.Parse()
 	ctrl.SetLogger(zap.New(zap.Level(zapcore.ErrorLevel)))
-	if err := run(*bin, *apps, *namespaces, *workers, *timeout); err != nil {
+	if err := run(*bin, *apps, *namespaces, *workers, float32(*qps), *burst, *timeout); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(bin string, n, nsCount, workers int, timeout time.Duration) error {
+func run(bin string, n, nsCount, workers int, qps float32, burst int, timeout time.Duration) error {
 	bin, err := filepath.Abs(bin)
 	if err != nil {
 		return err
@@ -94,7 +96,7 @@ func run(bin string, n, nsCount, workers int, timeout time.Duration) error {
 	if _, err := install.Definitions(ctx, c); err != nil {
 		return err
 	}
-	mgr, err := manager.New(rest.CopyConfig(cfg), manager.Options{MetricsAddr: "0", ProbeAddr: "0", Workers: workers})
+	mgr, err := manager.New(rest.CopyConfig(cfg), manager.Options{MetricsAddr: "0", ProbeAddr: "0", Workers: workers, QPS: qps, Burst: burst})
 	if err != nil {
 		return err
 	}
@@ -113,7 +115,7 @@ func run(bin string, n, nsCount, workers int, timeout time.Duration) error {
 		}
 	}
 
-	fmt.Printf("creating %d applications in %d namespaces (workers %d, GOMAXPROCS %d)\n", n, nsCount, workers, runtime.GOMAXPROCS(0))
+	fmt.Printf("creating %d applications in %d namespaces (workers %d, client QPS %g burst %d, GOMAXPROCS %d)\n", n, nsCount, workers, qps, burst, runtime.GOMAXPROCS(0))
 	start := time.Now()
 	if err := createApps(ctx, c, n, nsCount); err != nil {
 		return err
