@@ -38,6 +38,8 @@ type Renderer struct {
 
 	memoMu sync.Mutex // guards memo
 	memo   memo
+
+	statuses statusCache
 }
 
 // engine evaluates CUE for one goroutine at a time.
@@ -114,6 +116,8 @@ type Template struct {
 	// Filling only that keeps big values like context.output out of
 	// templates that never look at them.
 	use *ctxUse
+	// readsParameter: a status snippet that names parameter.
+	readsParameter bool
 }
 
 var (

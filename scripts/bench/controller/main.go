@@ -19,6 +19,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"sort"
 	"strings"
 	"sync"
@@ -49,13 +50,17 @@ func main() {
 	qps := flag.Float64("qps", 200, "controller's client QPS (-1: no client-side limit)")
 	burst := flag.Int("burst", 400, "controller's client burst")
 	timeout := flag.Duration("timeout", 10*time.Minute, "give up after")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of this process (controller + driver) from the first app created until all run")
 	flag.Parse()
 	ctrl.SetLogger(zap.New(zap.Level(zapcore.ErrorLevel)))
+	cpuProfile = *cpuprofile
 	if err := run(*bin, *apps, *namespaces, *workers, float32(*qps), *burst, *timeout); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
 }
+
+var cpuProfile string
 
 func run(bin string, n, nsCount, workers int, qps float32, burst int, timeout time.Duration) error {
 	bin, err := filepath.Abs(bin)
@@ -116,6 +121,16 @@ func run(bin string, n, nsCount, workers int, qps float32, burst int, timeout ti
 	}
 
 	fmt.Printf("creating %d applications in %d namespaces (workers %d, client QPS %g burst %d, GOMAXPROCS %d)\n", n, nsCount, workers, qps, burst, runtime.GOMAXPROCS(0))
+	if cpuProfile != "" {
+		f, err := os.Create(cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+	}
 	start := time.Now()
 	if err := createApps(ctx, c, n, nsCount); err != nil {
 		return err
@@ -139,6 +154,9 @@ func run(bin string, n, nsCount, workers int, qps float32, burst int, timeout ti
 		time.Sleep(500 * time.Millisecond)
 	}
 	elapsed := time.Since(start)
+	if cpuProfile != "" {
+		pprof.StopCPUProfile()
+	}
 	count, p50, p99, avg, err := latency()
 	if err != nil {
 		return err
