@@ -237,6 +237,11 @@ func latency() (count uint64, p50, p99, avg time.Duration, err error) {
 				continue
 			}
 			h := m.GetHistogram()
+			if os.Getenv("BENCH_BUCKETS") != "" {
+				for _, b := range h.GetBucket() {
+					fmt.Printf("  le %gs: %d\n", b.GetUpperBound(), b.GetCumulativeCount())
+				}
+			}
 			count = h.GetSampleCount()
 			avg = seconds(h.GetSampleSum() / float64(count))
 			return count, seconds(quantile(h, 0.5)), seconds(quantile(h, 0.99)), avg, nil
