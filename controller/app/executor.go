@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/velad-dev/velad/controller/api/v1beta1"
@@ -132,6 +133,18 @@ func entriesOf(rc *render.RenderedComponent) []tracker.Entry {
 
 // record writes entries into the tracker of the current revision.
 func (run *appRun) record(ctx context.Context, entries []tracker.Entry) error {
+	if run.current == nil && run.newRevision {
+		cur := run.r.tracker().New(run.app, run.rev.Name, run.app.Generation)
+		err := cur.Record(ctx, entries)
+		if err == nil {
+			run.current = cur
+			return nil
+		}
+		if !apierrors.IsAlreadyExists(err) {
+			return err
+		}
+		// Left over from an earlier attempt: read it.
+	}
 	if run.current == nil {
 		cur, err := run.r.tracker().Load(ctx, run.app, run.rev.Name, run.app.Generation)
 		if err != nil {

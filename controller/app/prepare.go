@@ -39,6 +39,9 @@ type appRun struct {
 	// waited: a component is not healthy yet; waitUnwatched: one of those
 	// has objects whose changes the controller does not watch.
 	waited, waitUnwatched bool
+	// newRevision: the revision was made in this reconcile (its tracker
+	// most likely does not exist yet).
+	newRevision bool
 }
 
 // renderError is a user error found before the workflow runs.
@@ -111,6 +114,7 @@ func (run *appRun) revise(ctx context.Context, used []*definition.Definition) er
 		return err
 	}
 	run.rev = v1beta1.Revision{Name: rev.Name, Revision: n, RevisionHash: hash}
+	run.newRevision = true
 	app.Status.LatestRevision = run.rev.DeepCopy()
 	app.Status.Workflow = nil
 	run.r.event(app, "Normal", "Revised", "created revision %s", rev.Name)
