@@ -229,16 +229,6 @@ func latency() (count uint64, p50, p99, avg time.Duration, err error) {
 		return 0, 0, 0, 0, err
 	}
 	for _, f := range families {
-		if os.Getenv("BENCH_BUCKETS") != "" && f.GetName() == "rest_client_request_duration_seconds" {
-			for _, m := range f.GetMetric() {
-				h := m.GetHistogram()
-				var ls []string
-				for _, l := range m.GetLabel() {
-					ls = append(ls, l.GetName()+"="+l.GetValue())
-				}
-				fmt.Printf("  client requests %v: %d, avg %s\n", ls, h.GetSampleCount(), seconds(h.GetSampleSum()/float64(max(h.GetSampleCount(), 1))).Round(time.Millisecond))
-			}
-		}
 		if f.GetName() != "controller_runtime_reconcile_time_seconds" {
 			continue
 		}
