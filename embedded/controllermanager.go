@@ -36,6 +36,14 @@ func ControllerManagerArgs(cfg *config.Config, leaderElect bool) []string {
 		"--cluster-signing-legacy-unknown-key-file=" + spec.KeyFile(pki.ServerCA),
 		"--configure-cloud-routes=false",
 		"--controllers=*,tokencleaner",
+		// The defaults (20 QPS, burst 30 per controller) make the
+		// Deployment and ReplicaSet controllers take minutes to catch up
+		// with a few hundred new Deployments: creating ReplicaSets and
+		// writing status.observedGeneration wait on the client's rate
+		// limiter. The API server's priority and fairness still protects
+		// it.
+		"--kube-api-burst=300",
+		"--kube-api-qps=150",
 		"--kubeconfig=" + p.ControllerManagerKubeconfig,
 		"--leader-elect=" + strconv.FormatBool(leaderElect),
 		"--profiling=false",

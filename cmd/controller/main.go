@@ -15,17 +15,21 @@ import (
 
 func main() {
 	var o manager.Options
+	var qps float64
 	flag.StringVar(&o.MetricsAddr, "metrics-bind-address", ":8080", `Prometheus metrics address ("0" to disable)`)
 	flag.StringVar(&o.ProbeAddr, "health-probe-bind-address", ":8081", "/healthz and /readyz address")
 	flag.BoolVar(&o.LeaderElection, "leader-elect", true, "elect a leader among replicas")
 	flag.StringVar(&o.LeaderElectionNamespace, "leader-election-namespace", os.Getenv("POD_NAMESPACE"), "namespace of the leader lease")
-	flag.IntVar(&o.Workers, "concurrent-reconciles", 4, "applications reconciled at once")
+	flag.IntVar(&o.Workers, "concurrent-reconciles", 8, "applications reconciled at once")
+	flag.Float64Var(&qps, "kube-api-qps", 200, "requests per second to the API server (client-side limit; -1: none)")
+	flag.IntVar(&o.Burst, "kube-api-burst", 400, "request burst to the API server")
 	flag.DurationVar(&o.Resync, "resync-interval", 0, "periodic reconcile of every application (default 5m)")
 	flag.IntVar(&o.RevisionLimit, "application-revision-limit", 10, "ApplicationRevisions kept per application")
 	flag.BoolVar(&o.InstallDefinitions, "install-definitions", true, "install the built-in definitions into vela-system at start")
 	zopts := zap.Options{}
 	zopts.BindFlags(flag.CommandLine)
 	flag.Parse()
+	o.QPS = float32(qps)
 	ctrl.SetLogger(zap.New(zap.UseFlagOptions(&zopts)))
 
 	mgr, err := manager.New(ctrl.GetConfigOrDie(), o)

@@ -3,6 +3,7 @@ package app_test
 import (
 	"context"
 	"fmt"
+	"k8s.io/client-go/util/retry"
 	"strings"
 	"testing"
 
@@ -379,13 +380,16 @@ func TestRevisionsAreCapped(t *testing.T) {
 	if len(revs.Items) != 10 || names["many-v1"] || names["many-v2"] || !names["many-v12"] {
 		t.Errorf("revisions = %v, want many-v3..many-v12", names)
 	}
-	// An update that changes nothing makes no revision.
-	app := getApp(t, c, ns, "many")
-	app.Annotations = map[string]string{"note": "x"}
-	if err := c.Update(ctx, app); err != nil {
+	// An update that changes nothing makes no revision. (The controller
+	// may write the status between our read and write: retry then.)
+	if err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		app := getApp(t, c, ns, "many")
+		app.Annotations = map[string]string{"note": "x"}
+		return c.Update(ctx, app)
+	}); err != nil {
 		t.Fatal(err)
 	}
-	app = waitPhase(t, c, ns, "many", v1beta1.ApplicationRunning)
+	app := waitPhase(t, c, ns, "many", v1beta1.ApplicationRunning)
 	if app.Status.LatestRevision.Name != "many-v12" {
 		t.Errorf("latest = %s after a metadata-only change", app.Status.LatestRevision.Name)
 	}

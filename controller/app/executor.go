@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/velad-dev/velad/controller/api/v1beta1"
@@ -36,8 +37,13 @@ func (run *appRun) runWorkflow(ctx context.Context) (workflowResult, error) {
 		return workflowResult{}, fmt.Errorf("run workflow of %s: %w", run.rev.Name, err)
 	}
 	out := workflowResult{phase: res.Phase, message: res.Message, requeueAfter: res.RequeueAfter}
-	if res.Phase == workflow.PhaseExecuting && (out.requeueAfter == 0 || out.requeueAfter > HealthPoll) {
-		out.requeueAfter = HealthPoll
+	poll := HealthPoll
+	if run.waited && !run.waitUnwatched {
+		// Every change of what it waits for is an event.
+		poll = WatchedHealthPoll
+	}
+	if res.Phase == workflow.PhaseExecuting && (out.requeueAfter == 0 || out.requeueAfter > poll) {
+		out.requeueAfter = poll
 	}
 	return out, nil
 }
@@ -85,8 +91,10 @@ func (run *appRun) deployComponents(ctx context.Context, names []string) (workfl
 			entries = append(entries, entriesOf(&run.comps[i])...)
 		}
 	}
-	if err := run.record(ctx, entries); err != nil {
-		return workflow.Outcome{}, err
+	if !run.recordedBefore(entries) {
+		if err := run.record(ctx, entries); err != nil {
+			return workflow.Outcome{}, err
+		}
 	}
 	for _, e := range entries {
 		if out, err := run.applyEntry(ctx, e); err != nil || out.Failed {
@@ -97,6 +105,10 @@ func (run *appRun) deployComponents(ctx context.Context, names []string) (workfl
 		for _, i := range run.byName[name] {
 			st := run.componentStatus(ctx, &run.comps[i])
 			if !st.Healthy {
+				run.waited = true
+				if !onlyWatched(&run.comps[i]) {
+					run.waitUnwatched = true
+				}
 				msg := fmt.Sprintf("waiting for component %q to be healthy", name)
 				if st.Message != "" {
 					msg += ": " + st.Message
@@ -121,6 +133,18 @@ func entriesOf(rc *render.RenderedComponent) []tracker.Entry {
 
 // record writes entries into the tracker of the current revision.
 func (run *appRun) record(ctx context.Context, entries []tracker.Entry) error {
+	if run.current == nil && run.newRevision {
+		cur := run.r.tracker().New(run.app, run.rev.Name, run.app.Generation)
+		err := cur.Record(ctx, entries)
+		if err == nil {
+			run.current = cur
+			return nil
+		}
+		if !apierrors.IsAlreadyExists(err) {
+			return err
+		}
+		// Left over from an earlier attempt: read it.
+	}
 	if run.current == nil {
 		cur, err := run.r.tracker().Load(ctx, run.app, run.rev.Name, run.app.Generation)
 		if err != nil {
@@ -139,6 +163,12 @@ func (run *appRun) applyEntry(ctx context.Context, e tracker.Entry) (workflow.Ou
 	if _, ok := run.live[key]; ok {
 		return workflow.Outcome{}, nil
 	}
+	if rec, ok := run.prevObject(key, e.Object); ok {
+		if rec.unchanged(e.Object, run.liveObject(ctx, e.Object)) {
+			run.next.objects[key] = rec
+			return workflow.Outcome{}, nil
+		}
+	}
 	live, err := run.r.applier().Apply(ctx, e.Object, run.app.Namespace)
 	if err != nil {
 		what := "component " + quote(e.Component)
@@ -154,7 +184,58 @@ func (run *appRun) applyEntry(ctx context.Context, e tracker.Entry) (workflow.Ou
 		return workflow.Outcome{}, fmt.Errorf("%s: %w", what, err)
 	}
 	run.live[key] = live
+	if sum, ok := run.sum(key, e.Object); ok {
+		run.next.objects[key] = appliedObject{sum: sum, uid: live.GetUID(), generation: live.GetGeneration(), resourceVersion: live.GetResourceVersion()}
+	}
 	return workflow.Outcome{}, nil
+}
+
+// sum is the hash of a desired object, computed once per reconcile.
+func (run *appRun) sum(key string, u *unstructured.Unstructured) ([32]byte, bool) {
+	if s, ok := run.sums[key]; ok {
+		return s, true
+	}
+	s, ok := objectSum(u)
+	if ok {
+		run.sums[key] = s
+	}
+	return s, ok
+}
+
+// prevObject is what an earlier reconcile of this revision applied for
+// the same desired object.
+func (run *appRun) prevObject(key string, u *unstructured.Unstructured) (appliedObject, bool) {
+	if run.prev == nil {
+		return appliedObject{}, false
+	}
+	rec, ok := run.prev.objects[key]
+	if !ok {
+		return appliedObject{}, false
+	}
+	sum, ok := run.sum(key, u)
+	return rec, ok && sum == rec.sum
+}
+
+// recordedBefore reports whether an earlier reconcile of this revision
+// recorded (and then applied) exactly these objects in the tracker.
+func (run *appRun) recordedBefore(entries []tracker.Entry) bool {
+	for _, e := range entries {
+		if _, ok := run.prevObject(tracker.Key(tracker.Ref(e.Object)), e.Object); !ok {
+			return false
+		}
+	}
+	return len(entries) > 0
+}
+
+// onlyWatched reports whether every object of a component is a
+// Deployment, whose changes the controller watches.
+func onlyWatched(rc *render.RenderedComponent) bool {
+	for _, o := range rc.Objects() {
+		if gvk := o.GroupVersionKind(); gvk.Group != "apps" || gvk.Kind != "Deployment" {
+			return false
+		}
+	}
+	return true
 }
 
 func quote(s string) string { return fmt.Sprintf("%q", s) }

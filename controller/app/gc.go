@@ -28,9 +28,16 @@ func (run *appRun) collect(ctx context.Context, wf workflowResult) error {
 	if c != nil && c.Status == metav1.ConditionTrue && c.Message == run.rev.Name {
 		return nil
 	}
-	n, err := run.r.tracker().Collect(ctx, run.app, run.rev.Name)
-	if err != nil {
-		return fmt.Errorf("garbage-collect resources of %s/%s: %w", run.app.Namespace, run.app.Name, err)
+	// The first revision has no older one to collect from. (Listing the
+	// trackers reads every tracker of the cluster on the API server:
+	// costly with many apps.) Trackers left by an earlier object of the
+	// same name are collected with the next revision.
+	n := 0
+	if run.rev.Revision != 1 {
+		var err error
+		if n, err = run.r.tracker().Collect(ctx, run.app, run.rev.Name); err != nil {
+			return fmt.Errorf("garbage-collect resources of %s/%s: %w", run.app.Namespace, run.app.Name, err)
+		}
 	}
 	if n > 0 {
 		run.r.event(run.app, "Normal", "GarbageCollected", "deleted %d resources no longer in %s", n, run.rev.Name)

@@ -32,6 +32,16 @@ type appRun struct {
 	// live holds the objects applied or read in this reconcile.
 	live      map[string]*unstructured.Unstructured
 	applyOnce bool
+	// prev is what earlier reconciles of this revision applied (nil: apply
+	// everything); next is what this one applied or found unchanged.
+	prev, next *appliedState
+	sums       map[string][32]byte
+	// waited: a component is not healthy yet; waitUnwatched: one of those
+	// has objects whose changes the controller does not watch.
+	waited, waitUnwatched bool
+	// newRevision: the revision was made in this reconcile (its tracker
+	// most likely does not exist yet).
+	newRevision bool
 }
 
 // renderError is a user error found before the workflow runs.
@@ -69,6 +79,13 @@ func (r *Reconciler) prepare(ctx context.Context, app *v1beta1.Application) (*ap
 		}
 	}
 	run.applyOnce = applyOnce(run.spec)
+	now := r.now()
+	run.prev = r.applied.get(app, run.rev.Name, now, r.fullApplyEvery(app))
+	run.next = &appliedState{uid: app.UID, revision: run.rev.Name, since: now, objects: map[string]appliedObject{}}
+	if run.prev != nil {
+		run.next.since = run.prev.since
+	}
+	run.sums = map[string][32]byte{}
 	return run, nil
 }
 
@@ -97,6 +114,7 @@ func (run *appRun) revise(ctx context.Context, used []*definition.Definition) er
 		return err
 	}
 	run.rev = v1beta1.Revision{Name: rev.Name, Revision: n, RevisionHash: hash}
+	run.newRevision = true
 	app.Status.LatestRevision = run.rev.DeepCopy()
 	app.Status.Workflow = nil
 	run.r.event(app, "Normal", "Revised", "created revision %s", rev.Name)

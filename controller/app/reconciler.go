@@ -38,9 +38,18 @@ const Finalizer = "app.oam.dev/resource-tracker-finalizer"
 // Defaults.
 const (
 	DefaultResync = 5 * time.Minute
+	// DefaultWorkers is how many applications are reconciled at once: a
+	// reconcile mostly waits for the API server.
+	DefaultWorkers = 8
 	// HealthPoll is how soon an app waiting for a component to become
 	// healthy is looked at again when no watched object changes.
 	HealthPoll = 5 * time.Second
+	// WatchedHealthPoll replaces HealthPoll when the app waits only for
+	// Deployments: their changes are watched and reconcile it at once.
+	WatchedHealthPoll = 30 * time.Second
+	// ConflictRetry is how soon an app whose status could not be written
+	// (it changed meanwhile) is reconciled again.
+	ConflictRetry = 200 * time.Millisecond
 	// MissingDefinitionRetry is how soon an app that names a definition
 	// that does not exist (yet) is rendered again.
 	MissingDefinitionRetry = 30 * time.Second
@@ -64,6 +73,8 @@ type Reconciler struct {
 	// RevisionLimit is how many ApplicationRevisions are kept per app.
 	RevisionLimit int
 	Now           func() time.Time
+
+	applied appliedStates
 }
 
 // Reconcile brings one Application to its desired state.
@@ -71,12 +82,16 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 	defer recoverPanic(ctx, req, &err)
 	app := &v1beta1.Application{}
 	if err := r.Client.Get(ctx, req.NamespacedName, app); err != nil {
+		if apierrors.IsNotFound(err) {
+			r.applied.forget(req.NamespacedName)
+		}
 		return ctrl.Result{}, client.IgnoreNotFound(err)
 	}
 	if app.Labels[v1beta1.LabelPause] == "true" {
 		return ctrl.Result{}, nil
 	}
 	if !app.DeletionTimestamp.IsZero() {
+		r.applied.forget(req.NamespacedName)
 		return r.finalize(ctx, app)
 	}
 	if err := r.addFinalizer(ctx, app); err != nil {
@@ -106,6 +121,7 @@ func (r *Reconciler) reconcileApp(ctx context.Context, app *v1beta1.Application)
 		return ctrl.Result{}, err
 	}
 	r.setPhase(ctx, app, wf)
+	r.applied.put(app, run.next)
 	return r.requeue(app, wf), nil
 }
 
@@ -124,11 +140,11 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	}
 	workers := r.Workers
 	if workers <= 0 {
-		workers = 4
+		workers = DefaultWorkers
 	}
 	return ctrl.NewControllerManagedBy(mgr).
 		Named("application").
-		For(&v1beta1.Application{}).
+		For(&v1beta1.Application{}, builder.WithPredicates(appChanged())).
 		Watches(&appsv1.Deployment{}, handler.EnqueueRequestsFromMapFunc(appOf), builder.OnlyMetadata).
 		WithOptions(controller.Options{MaxConcurrentReconciles: workers}).
 		Complete(r)
@@ -179,14 +195,29 @@ func (r *Reconciler) saveStatus(ctx context.Context, app *v1beta1.Application, b
 		return res, err
 	}
 	if uerr := r.Client.Status().Update(ctx, app); uerr != nil {
-		if apierrors.IsConflict(uerr) || apierrors.IsNotFound(uerr) {
+		if apierrors.IsNotFound(uerr) {
 			return ctrl.Result{}, err
+		}
+		if apierrors.IsConflict(uerr) {
+			// The app changed meanwhile. Its update event may be one the
+			// predicates drop (a status write), so look again soon.
+			if err == nil {
+				res = ctrl.Result{RequeueAfter: ConflictRetry}
+			}
+			return res, err
 		}
 		if err == nil {
 			err = fmt.Errorf("update status of application %s/%s: %w", app.Namespace, app.Name, uerr)
 		}
 	}
 	return res, err
+}
+
+// fullApplyEvery is how long reconciles may skip applying unchanged
+// objects: a little less than the periodic resync, so that every resync
+// applies everything again.
+func (r *Reconciler) fullApplyEvery(app *v1beta1.Application) time.Duration {
+	return r.requeue(app, workflowResult{}).RequeueAfter * 9 / 10
 }
 
 // requeue is when to look at app again without an event.

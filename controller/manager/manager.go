@@ -38,13 +38,27 @@ type Options struct {
 	LeaderElectionNamespace string
 	Workers                 int
 	Resync                  time.Duration
-	RevisionLimit           int
+	// QPS and Burst limit the controller's requests to the API server
+	// (client-side); 0 keeps the config's, and a config without a limit
+	// gets none (QPS -1), relying on the API server's priority and
+	// fairness.
+	QPS   float32
+	Burst int
+	// MemoSize is how many rendered components are remembered between
+	// reconciles (default DefaultMemoSize).
+	MemoSize      int
+	RevisionLimit int
 	// InstallDefinitions installs the built-in definitions into
 	// vela-system when the manager starts.
 	InstallDefinitions bool
 	// SkipNameValidation allows several managers in one process (tests).
 	SkipNameValidation bool
 }
+
+// DefaultMemoSize is how many rendered components the controller
+// remembers: an unchanged application is then not evaluated again on
+// every reconcile (one entry is a few kB).
+const DefaultMemoSize = 4096
 
 // Scheme returns the scheme the controller speaks.
 func Scheme() (*runtime.Scheme, error) {
@@ -65,6 +79,12 @@ func New(cfg *rest.Config, o Options) (manager.Manager, error) {
 		return nil, fmt.Errorf("build scheme: %w", err)
 	}
 	cfg = rest.CopyConfig(cfg)
+	if o.QPS != 0 {
+		cfg.QPS = o.QPS
+	}
+	if o.Burst > 0 {
+		cfg.Burst = o.Burst
+	}
 	if cfg.QPS == 0 {
 		// No client-side rate limit, as ctrl.GetConfig does: the API
 		// server's priority and fairness protects it.
@@ -96,8 +116,14 @@ func New(cfg *rest.Config, o Options) (manager.Manager, error) {
 	if err != nil {
 		return nil, err
 	}
+	renderer := render.NewRenderer()
+	memo := o.MemoSize
+	if memo <= 0 {
+		memo = DefaultMemoSize
+	}
+	renderer.SetMemoSize(memo)
 	r := &app.Reconciler{
-		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Renderer: render.NewRenderer(),
+		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Renderer: renderer,
 		Builtins: builtins, Resync: o.Resync, Workers: o.Workers, RevisionLimit: o.RevisionLimit,
 	}
 	if err := r.SetupWithManager(mgr); err != nil {

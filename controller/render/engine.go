@@ -6,8 +6,10 @@
 package render
 
 import (
+	"context"
 	"crypto/sha256"
 	"fmt"
+	"runtime"
 	"sync"
 
 	"cuelang.org/go/cue"
@@ -20,22 +22,85 @@ import (
 )
 
 // Renderer compiles definition templates once and caches them by content
-// hash. It is safe for concurrent use: CUE evaluation is serialised by a
-// mutex because CUE values must not be evaluated concurrently.
+// hash. It is safe for concurrent use. CUE values must not be evaluated
+// concurrently, so a Renderer keeps a pool of evaluation engines, each
+// with its own *cue.Context, compiled-template cache and evaluation
+// cache: an engine is used by one goroutine at a time, and different
+// engines evaluate in parallel (the components of one application, and
+// applications rendered by concurrent reconciles).
 type Renderer struct {
-	mu    sync.Mutex
+	// idle holds engines not in use; up to size engines are created,
+	// lazily.
+	idle    chan *engine
+	mu      sync.Mutex // guards engines
+	engines []*engine
+	size    int
+
+	memoMu sync.Mutex // guards memo
+	memo   memo
+
+	statuses statusCache
+}
+
+// engine evaluates CUE for one goroutine at a time.
+type engine struct {
+	r     *Renderer
 	cue   *cue.Context
 	cache map[[32]byte]*Template
-	memo  memo
 	evals evalCache
 }
 
-// maxCache bounds the number of compiled templates kept.
+// maxCache bounds the number of compiled templates kept (per engine).
 const maxCache = 1024
 
-// NewRenderer returns an empty Renderer.
+// maxEngines bounds the engines of a Renderer whatever GOMAXPROCS is:
+// each holds its own compiled templates.
+const maxEngines = 8
+
+// NewRenderer returns an empty Renderer that evaluates on up to
+// GOMAXPROCS (at most 8) engines in parallel.
 func NewRenderer() *Renderer {
-	return &Renderer{cue: cuecontext.New(), cache: map[[32]byte]*Template{}, memo: newMemo(defaultMemoSize)}
+	return newRenderer(min(runtime.GOMAXPROCS(0), maxEngines))
+}
+
+func newRenderer(n int) *Renderer {
+	n = max(n, 1)
+	return &Renderer{idle: make(chan *engine, n), size: n, memo: newMemo(defaultMemoSize)}
+}
+
+// acquire returns an engine for the caller's exclusive use until release.
+func (r *Renderer) acquire(ctx context.Context) (*engine, error) {
+	select {
+	case e := <-r.idle:
+		return e, nil
+	default:
+	}
+	r.mu.Lock()
+	if len(r.engines) < r.size {
+		e := &engine{r: r, cue: cuecontext.New(), cache: map[[32]byte]*Template{}}
+		r.engines = append(r.engines, e)
+		r.mu.Unlock()
+		return e, nil
+	}
+	r.mu.Unlock()
+	select {
+	case e := <-r.idle:
+		return e, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+func (r *Renderer) release(e *engine) { r.idle <- e }
+
+// withEngine runs f on an engine.
+func (r *Renderer) withEngine(f func(e *engine) error) error {
+	e, err := r.acquire(context.Background())
+	if err != nil {
+		return err
+	}
+	defer r.release(e)
+	return f(e)
 }
 
 // Template is a compiled definition template.
@@ -51,6 +116,8 @@ type Template struct {
 	// Filling only that keeps big values like context.output out of
 	// templates that never look at them.
 	use *ctxUse
+	// readsParameter: a status snippet that names parameter.
+	readsParameter bool
 }
 
 var (
@@ -65,13 +132,15 @@ var (
 
 // Compile returns the compiled template of d, from the cache when a
 // definition with the same kind and template was compiled before.
-func (r *Renderer) Compile(d *definition.Definition) (*Template, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.compile(d)
+func (r *Renderer) Compile(d *definition.Definition) (t *Template, err error) {
+	err = r.withEngine(func(e *engine) error {
+		t, err = e.compile(d)
+		return err
+	})
+	return t, err
 }
 
-func (r *Renderer) compile(d *definition.Definition) (*Template, error) {
+func (r *engine) compile(d *definition.Definition) (*Template, error) {
 	key := sha256.Sum256([]byte(string(d.Kind) + "\x00" + d.Template()))
 	if t, ok := r.cache[key]; ok {
 		if t.Def == d {
@@ -97,7 +166,7 @@ func (r *Renderer) compile(d *definition.Definition) (*Template, error) {
 // build compiles CUE source with a top-level `context: _` declared (unless
 // the source declares context itself) so the template may reference
 // context fields that are filled at render time.
-func (r *Renderer) build(filename, src string) (cue.Value, *ast.File, error) {
+func (r *engine) build(filename, src string) (cue.Value, *ast.File, error) {
 	f, err := parser.ParseFile(filename, src, parser.ParseComments)
 	if err != nil {
 		return cue.Value{}, nil, fmt.Errorf("%s", definition.ErrorDetails(err))
@@ -157,9 +226,31 @@ func declaresContext(f *ast.File) bool {
 	return false
 }
 
-// CacheLen is the number of distinct compiled templates (for tests).
+// CacheLen is the number of distinct compiled templates (for tests): the
+// union over the engines.
 func (r *Renderer) CacheLen() int {
+	keys := map[[32]byte]bool{}
+	r.eachEngine(func(e *engine) {
+		for k := range e.cache {
+			keys[k] = true
+		}
+	})
+	return len(keys)
+}
+
+// eachEngine runs f on every engine created so far, waiting for each to
+// be idle.
+func (r *Renderer) eachEngine(f func(e *engine)) {
 	r.mu.Lock()
-	defer r.mu.Unlock()
-	return len(r.cache)
+	n := len(r.engines)
+	r.mu.Unlock()
+	held := make([]*engine, 0, n)
+	for range n {
+		e := <-r.idle
+		held = append(held, e)
+		f(e)
+	}
+	for _, e := range held {
+		r.release(e)
+	}
 }

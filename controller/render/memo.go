@@ -27,8 +27,8 @@ func newMemo(size int) memo {
 // SetMemoSize sets how many rendered components are remembered; 0 turns
 // remembering off (every render evaluates CUE).
 func (r *Renderer) SetMemoSize(n int) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+	r.memoMu.Lock()
+	defer r.memoMu.Unlock()
 	r.memo = newMemo(n)
 }
 
@@ -37,7 +37,10 @@ func (r *Renderer) SetMemoSize(n int) {
 // rendering. PostDispatch traits rendered against live objects are not
 // remembered.
 func (r *Renderer) memoKey(app *v1beta1.Application, it workItem, cctx map[string]any, t *Template, traits []*Template, opts Options) ([32]byte, bool) {
-	if r.memo.size == 0 {
+	r.memoMu.Lock()
+	size := r.memo.size
+	r.memoMu.Unlock()
+	if size == 0 {
 		return [32]byte{}, false
 	}
 	type traitKey struct {
@@ -76,14 +79,22 @@ func (r *Renderer) memoKey(app *v1beta1.Application, it workItem, cctx map[strin
 }
 
 func (r *Renderer) memoGet(key [32]byte) *RenderedComponent {
+	r.memoMu.Lock()
 	c, ok := r.memo.m[key]
+	r.memoMu.Unlock()
 	if !ok {
 		return nil
 	}
-	return c.deepCopy()
+	return c.deepCopy() // entries are never modified once stored
 }
 
 func (r *Renderer) memoPut(key [32]byte, c *RenderedComponent) {
+	c = c.deepCopy()
+	r.memoMu.Lock()
+	defer r.memoMu.Unlock()
+	if r.memo.size == 0 {
+		return
+	}
 	if _, ok := r.memo.m[key]; ok {
 		return
 	}
@@ -91,7 +102,7 @@ func (r *Renderer) memoPut(key [32]byte, c *RenderedComponent) {
 		delete(r.memo.m, r.memo.order[0])
 		r.memo.order = r.memo.order[1:]
 	}
-	r.memo.m[key] = c.deepCopy()
+	r.memo.m[key] = c
 	r.memo.order = append(r.memo.order, key)
 }
 

@@ -22,18 +22,18 @@ type Parameter struct {
 
 // Parameters lists the parameters of d, nested fields after their parent.
 func (r *Renderer) Parameters(d *definition.Definition) ([]Parameter, error) {
-	t, err := r.Compile(d)
-	if err != nil {
-		return nil, err
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if !t.parameter.Exists() {
-		return nil, nil
-	}
 	var out []Parameter
-	describeFields(t.parameter, "", 0, &out)
-	return out, nil
+	err := r.withEngine(func(e *engine) error {
+		t, err := e.compile(d)
+		if err != nil {
+			return err
+		}
+		if t.parameter.Exists() {
+			describeFields(t.parameter, "", 0, &out)
+		}
+		return nil
+	})
+	return out, err
 }
 
 const maxParamDepth = 5

@@ -25,7 +25,7 @@ type policy struct {
 	params    map[string]any
 }
 
-func (r *Renderer) policies(ctx context.Context, app *v1beta1.Application, defs definition.Source) ([]policy, error) {
+func (r *engine) policies(ctx context.Context, app *v1beta1.Application, defs definition.Source) ([]policy, error) {
 	var out []policy
 	seen := map[string]bool{}
 	for i, p := range app.Spec.Policies {
@@ -53,7 +53,7 @@ func (r *Renderer) policies(ctx context.Context, app *v1beta1.Application, defs 
 	return out, nil
 }
 
-func (r *Renderer) checkWorkflow(ctx context.Context, app *v1beta1.Application, defs definition.Source) error {
+func (r *engine) checkWorkflow(ctx context.Context, app *v1beta1.Application, defs definition.Source) error {
 	if app.Spec.Workflow == nil {
 		return nil
 	}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"cuelang.org/go/cue"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -110,31 +112,99 @@ func (r *Renderer) RenderApp(ctx context.Context, app *v1beta1.Application, defs
 	if err := validateApp(app); err != nil {
 		return nil, fmt.Errorf("render application %q: %w", app.Name, err)
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-
-	policies, err := r.policies(ctx, app, defs)
+	e, err := r.acquire(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("render application %q: %w", app.Name, err)
+		return nil, err
 	}
-	if err := r.checkWorkflow(ctx, app, defs); err != nil {
+	policies, err := e.policies(ctx, app, defs)
+	if err == nil {
+		err = e.checkWorkflow(ctx, app, defs)
+	}
+	if err != nil {
+		r.release(e)
 		return nil, fmt.Errorf("render application %q: %w", app.Name, err)
 	}
 	items, err := plan(app, policies)
 	if err != nil {
+		r.release(e)
 		return nil, fmt.Errorf("render application %q: %w", app.Name, err)
 	}
 	base := appContext(app, opts)
-	out := make([]RenderedComponent, 0, len(items))
-	for _, it := range items {
+	out := make([]RenderedComponent, len(items))
+	errs := make([]error, len(items))
+	one := func(e *engine, i int) {
 		if err := ctx.Err(); err != nil {
+			errs[i] = err
+			return
+		}
+		rc, err := e.renderComponent(ctx, app, items[i], base, defs, opts)
+		if err != nil {
+			errs[i] = fmt.Errorf("render component %q: %w", items[i].comp.Name, err)
+			return
+		}
+		out[i] = *rc
+	}
+	// Components render in parallel on idle engines; opts.Live is the
+	// caller's and need not be safe for concurrent use.
+	workers := min(len(items), r.size)
+	if opts.Live != nil {
+		workers = 1
+	}
+	if workers <= 1 {
+		for i := range items {
+			one(e, i)
+			if errs[i] != nil {
+				break
+			}
+		}
+		r.release(e)
+	} else {
+		r.release(e)
+		var next atomic.Int64
+		var failed atomic.Bool
+		var wg sync.WaitGroup
+		var panicked atomic.Value
+		for range workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer func() {
+					if p := recover(); p != nil {
+						panicked.Store(fmt.Sprint(p))
+						failed.Store(true)
+					}
+				}()
+				e, err := r.acquire(ctx)
+				if err != nil {
+					failed.Store(true)
+					return
+				}
+				defer r.release(e)
+				for !failed.Load() {
+					i := int(next.Add(1)) - 1
+					if i >= len(items) {
+						return
+					}
+					one(e, i)
+					if errs[i] != nil {
+						failed.Store(true)
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		if p := panicked.Load(); p != nil {
+			panic(p)
+		}
+	}
+	// The first error in component order, as a sequential render reports.
+	for _, err := range errs {
+		if err != nil {
 			return nil, err
 		}
-		rc, err := r.renderComponent(ctx, app, it, base, defs, opts)
-		if err != nil {
-			return nil, fmt.Errorf("render component %q: %w", it.comp.Name, err)
-		}
-		out = append(out, *rc)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
 	return out, nil
 }
@@ -225,7 +295,7 @@ func DecodeProperties(raw *runtime.RawExtension) (map[string]any, error) {
 	return m, nil
 }
 
-func (r *Renderer) lookup(ctx context.Context, defs definition.Source, kind definition.Kind, ref string) (*Template, error) {
+func (r *engine) lookup(ctx context.Context, defs definition.Source, kind definition.Kind, ref string) (*Template, error) {
 	name, rev, err := definition.SplitRef(ref)
 	if err != nil {
 		return nil, err
@@ -242,7 +312,7 @@ func (r *Renderer) lookup(ctx context.Context, defs definition.Source, kind defi
 
 // evaluate fills context and parameter into a template and checks `errs`.
 // Evaluations that depend only on parameters are remembered (evalCache).
-func (r *Renderer) evaluate(t *Template, ctxMap map[string]any, props map[string]any) (cue.Value, map[string]any, error) {
+func (r *engine) evaluate(t *Template, ctxMap map[string]any, props map[string]any) (cue.Value, map[string]any, error) {
 	props, err := checkProperties(t.schema, props)
 	if err != nil {
 		return cue.Value{}, nil, fmt.Errorf("invalid properties for %s %q: %w", t.Def.Kind, t.Def.Name, err)
@@ -263,7 +333,7 @@ func (r *Renderer) evaluate(t *Template, ctxMap map[string]any, props map[string
 	return v, params, err
 }
 
-func (r *Renderer) evaluateInputs(t *Template, ctxMap, props map[string]any) (cue.Value, map[string]any, error) {
+func (r *engine) evaluateInputs(t *Template, ctxMap, props map[string]any) (cue.Value, map[string]any, error) {
 	// One unification with parameter and context together: each FillPath
 	// would evaluate the whole template again.
 	inputs, err := r.toValue(map[string]any{"parameter": props, "context": ctxMap})
@@ -296,7 +366,7 @@ func (r *Renderer) evaluateInputs(t *Template, ctxMap, props map[string]any) (cu
 // toValue converts JSON-like Go data to a CUE value by way of a CUE
 // syntax tree. (Filling Go values directly loses fields when a template
 // embeds them, e.g. `[for c in list {c}]`, with cuelang.org/go v0.17.1.)
-func (r *Renderer) toValue(v any) (cue.Value, error) {
+func (r *engine) toValue(v any) (cue.Value, error) {
 	expr, err := toAST(v)
 	if err != nil {
 		return cue.Value{}, err
@@ -356,7 +426,7 @@ func namedOutputs(v cue.Value, what string) ([]Auxiliary, error) {
 	return res, nil
 }
 
-func (r *Renderer) renderComponent(ctx context.Context, app *v1beta1.Application, it workItem, base map[string]any, defs definition.Source, opts Options) (*RenderedComponent, error) {
+func (r *engine) renderComponent(ctx context.Context, app *v1beta1.Application, it workItem, base map[string]any, defs definition.Source, opts Options) (*RenderedComponent, error) {
 	c := it.comp
 	t, err := r.lookup(ctx, defs, definition.KindComponent, c.Type)
 	if err != nil {
@@ -375,9 +445,9 @@ func (r *Renderer) renderComponent(ctx context.Context, app *v1beta1.Application
 	cctx["name"] = c.Name
 	cctx["replicaKey"] = it.replicaKey
 
-	key, memoize := r.memoKey(app, it, cctx, t, traits, opts)
+	key, memoize := r.r.memoKey(app, it, cctx, t, traits, opts)
 	if memoize {
-		if hit := r.memoGet(key); hit != nil {
+		if hit := r.r.memoGet(key); hit != nil {
 			return hit, nil
 		}
 	}
@@ -419,7 +489,7 @@ func (r *Renderer) renderComponent(ctx context.Context, app *v1beta1.Application
 	}
 	stamp(app, out)
 	if memoize {
-		r.memoPut(key, out)
+		r.r.memoPut(key, out)
 	}
 	return out, nil
 }
@@ -444,7 +514,7 @@ func checkTraits(ct *Template, traits []*Template, rc *RenderedComponent) error 
 	return nil
 }
 
-func (r *Renderer) renderTrait(t *Template, props map[string]any, rc *RenderedComponent, opts Options) (RenderedTrait, error) {
+func (r *engine) renderTrait(t *Template, props map[string]any, rc *RenderedComponent, opts Options) (RenderedTrait, error) {
 	spec := t.Def.Trait().Spec
 	rt := RenderedTrait{Type: t.Def.Name, Definition: t.Def, Stage: spec.Stage}
 	if rt.Stage == "" {

@@ -1,12 +1,17 @@
 package render
 
 import (
+	"context"
 	"crypto/sha256"
 	"fmt"
+	"maps"
+	"strings"
+	"sync"
 
 	"cuelang.org/go/cue"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/velad-dev/velad/controller/api/v1beta1"
 	"github.com/velad-dev/velad/controller/definition"
 	"github.com/velad-dev/velad/controller/patch"
 )
@@ -55,10 +60,105 @@ func (r *Renderer) EvalStatus(def *definition.Definition, parameter, ctxMap map[
 		parameter = map[string]any{}
 	}
 
-	r.mu.Lock()
-	defer r.mu.Unlock()
+	e, err := r.acquire(context.Background())
+	if err != nil {
+		return h, err
+	}
+	defer r.release(e)
+	// The snippets read a few fields of the live objects: evaluate only
+	// those, and remember the result for the same inputs (apps of one
+	// definition in the same state share it).
+	snips := [3]string{st.HealthPolicy, st.CustomStatus, st.Details}
+	var inputs [3]snippetInput
+	key, cacheable := [32]byte{}, true
+	hsh := sha256.New()
+	for i, src := range snips {
+		if src == "" {
+			continue
+		}
+		t, err := e.snippet(src)
+		if err != nil {
+			// evalStatus reports it, naming the snippet.
+			cacheable = false
+			continue
+		}
+		in := snippetInput{t: t, ctx: c, parameter: parameter}
+		if t.use != nil {
+			in.ctx = t.use.prune(c)
+		}
+		if !t.readsParameter {
+			in.parameter = map[string]any{}
+		}
+		inputs[i] = in
+		hashString(hsh, byte('0'+i), src) // the slot: health, custom, details
+		if cacheable && (!hashValue(hsh, in.ctx) || !hashValue(hsh, in.parameter)) {
+			cacheable = false
+		}
+	}
+	if cacheable {
+		hsh.Sum(key[:0])
+		if h, ok := r.statuses.get(key); ok {
+			return h, nil
+		}
+	}
+	h, err = e.evalStatus(def, st, inputs)
+	if err == nil && cacheable {
+		r.statuses.put(key, h)
+	}
+	return h, err
+}
+
+// snippetInput is what one status snippet is evaluated with.
+type snippetInput struct {
+	t              *Template
+	ctx, parameter map[string]any
+}
+
+// statusCacheSize bounds the remembered status evaluations.
+const statusCacheSize = 1024
+
+// statusCache remembers status results by a hash of the snippets and of
+// what they read; results are plain Go values, shared by the engines.
+type statusCache struct {
+	mu    sync.Mutex
+	m     map[[32]byte]Health
+	order [][32]byte
+}
+
+func (c *statusCache) get(key [32]byte) (Health, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	h, ok := c.m[key]
+	if ok && h.Details != nil {
+		h.Details = maps.Clone(h.Details)
+	}
+	return h, ok
+}
+
+func (c *statusCache) put(key [32]byte, h Health) {
+	if h.Details != nil {
+		h.Details = maps.Clone(h.Details)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = map[[32]byte]Health{}
+	}
+	if _, ok := c.m[key]; ok {
+		return
+	}
+	if len(c.order) >= statusCacheSize {
+		delete(c.m, c.order[0])
+		c.order = c.order[1:]
+	}
+	c.m[key] = h
+	c.order = append(c.order, key)
+}
+
+func (r *engine) evalStatus(def *definition.Definition, st *v1beta1.Status, in [3]snippetInput) (Health, error) {
+	h := Health{Healthy: true}
 	if st.HealthPolicy != "" {
-		v, err := r.evalSnippet(st.HealthPolicy, c, parameter)
+		v, err := r.evalSnippet(st.HealthPolicy, in[0])
 		if err != nil {
 			return h, fmt.Errorf("healthPolicy of %s %q: %w", def.Kind, def.Name, err)
 		}
@@ -69,7 +169,7 @@ func (r *Renderer) EvalStatus(def *definition.Definition, parameter, ctxMap map[
 		h.Healthy = ok
 	}
 	if st.CustomStatus != "" {
-		v, err := r.evalSnippet(st.CustomStatus, c, parameter)
+		v, err := r.evalSnippet(st.CustomStatus, in[1])
 		if err != nil {
 			return h, fmt.Errorf("customStatus of %s %q: %w", def.Kind, def.Name, err)
 		}
@@ -82,7 +182,7 @@ func (r *Renderer) EvalStatus(def *definition.Definition, parameter, ctxMap map[
 		}
 	}
 	if st.Details != "" {
-		v, err := r.evalSnippet(st.Details, c, parameter)
+		v, err := r.evalSnippet(st.Details, in[2])
 		if err != nil {
 			return h, fmt.Errorf("details of %s %q: %w", def.Kind, def.Name, err)
 		}
@@ -110,29 +210,40 @@ func (r *Renderer) EvalStatus(def *definition.Definition, parameter, ctxMap map[
 	return h, nil
 }
 
-func (r *Renderer) evalSnippet(src string, ctxMap, parameter map[string]any) (cue.Value, error) {
+// snippet compiles a status snippet (cached by its source).
+func (r *engine) snippet(src string) (*Template, error) {
 	key := sha256.Sum256([]byte("status\x00" + src))
-	t, ok := r.cache[key]
-	if !ok {
-		v, _, err := r.build("status.cue", src+"\nparameter: _\n")
-		if err != nil {
+	if t, ok := r.cache[key]; ok {
+		return t, nil
+	}
+	v, f, err := r.build("status.cue", src+"\nparameter: _\n")
+	if err != nil {
+		return nil, err
+	}
+	// A snippet that never names parameter gets an empty one: filling
+	// the rendered parameter would change nothing but the cost.
+	t := &Template{value: v, use: contextUse(f), readsParameter: strings.Contains(src, "parameter")}
+	if len(r.cache) >= maxCache {
+		clear(r.cache)
+	}
+	r.cache[key] = t
+	return t, nil
+}
+
+func (r *engine) evalSnippet(src string, in snippetInput) (cue.Value, error) {
+	t := in.t
+	if t == nil { // it did not compile
+		if _, err := r.snippet(src); err != nil {
 			return cue.Value{}, err
 		}
-		t = &Template{value: v}
-		if len(r.cache) >= maxCache {
-			clear(r.cache)
-		}
-		r.cache[key] = t
+		return cue.Value{}, fmt.Errorf("status snippet did not compile")
 	}
-	cv, err := r.toValue(ctxMap)
+	// One unification with context and parameter together.
+	inputs, err := r.toValue(map[string]any{"context": in.ctx, "parameter": in.parameter})
 	if err != nil {
 		return cue.Value{}, err
 	}
-	pv, err := r.toValue(parameter)
-	if err != nil {
-		return cue.Value{}, err
-	}
-	v := t.value.FillPath(pathContext, cv).FillPath(pathParameter, pv)
+	v := t.value.Unify(inputs)
 	if err := v.Err(); err != nil {
 		return cue.Value{}, fmt.Errorf("%s", cueMessage(err, ""))
 	}

@@ -54,10 +54,8 @@ func (r *Renderer) vetCUEFile(filename string, data []byte) error {
 		return fmt.Errorf("%s: no template: want `template: { ... }`", filename)
 	}
 	src := string(data[:at]) + " context: _, parameter: _, " + string(data[at:])
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if _, _, err := r.build(filename, src); err != nil {
+	return r.withEngine(func(e *engine) error {
+		_, _, err := e.build(filename, src)
 		return err
-	}
-	return nil
+	})
 }

@@ -110,6 +110,16 @@ func (s *Store) Create(ctx context.Context, app *v1beta1.Application, n int64, h
 		}
 		rev = old
 	}
+	// Revisions are numbered from 1: with n at most the limit there is
+	// nothing to prune, and listing them (with their definition snapshots)
+	// is costly for the API server when a namespace holds many apps.
+	limit := s.Limit
+	if limit <= 0 {
+		limit = DefaultLimit
+	}
+	if n <= int64(limit) {
+		return rev, nil
+	}
 	if err := s.Prune(ctx, app); err != nil {
 		return rev, err
 	}

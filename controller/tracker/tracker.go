@@ -87,6 +87,22 @@ func (t *Tracker) Load(ctx context.Context, app *v1beta1.Application, revision s
 	return c, nil
 }
 
+// New returns the tracker of revision without reading it: for a revision
+// just made, whose tracker does not exist yet (Record then fails with
+// AlreadyExists if it does; Load it then).
+func (t *Tracker) New(app *v1beta1.Application, revision string, generation int64) *Current {
+	rt := &v1beta1.ResourceTracker{}
+	rt.Name = Name(app, revision)
+	rt.Labels = map[string]string{
+		v1beta1.LabelAppName:      app.Name,
+		v1beta1.LabelAppNamespace: app.Namespace,
+		v1beta1.LabelAppRevision:  revision,
+	}
+	rt.Spec.Type = v1beta1.ResourceTrackerTypeVersioned
+	rt.Spec.ApplicationGeneration = generation
+	return &Current{t: t, rt: rt, index: map[string]int{}}
+}
+
 // Has reports whether the object is recorded.
 func (c *Current) Has(u *unstructured.Unstructured) bool {
 	_, ok := c.index[Key(Ref(u))]

@@ -19,6 +19,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"sort"
 	"strings"
 	"sync"
@@ -45,17 +46,23 @@ func main() {
 	bin := flag.String("velad", "bin/velad", "velad binary")
 	apps := flag.Int("apps", 1000, "applications to create")
 	namespaces := flag.Int("namespaces", 10, "namespaces to spread them over")
-	workers := flag.Int("workers", 4, "concurrent reconciles")
+	workers := flag.Int("workers", 8, "concurrent reconciles")
+	qps := flag.Float64("qps", 200, "controller's client QPS (-1: no client-side limit)")
+	burst := flag.Int("burst", 400, "controller's client burst")
 	timeout := flag.Duration("timeout", 10*time.Minute, "give up after")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of this process (controller + driver) from the first app created until all run")
 	flag.Parse()
 	ctrl.SetLogger(zap.New(zap.Level(zapcore.ErrorLevel)))
-	if err := run(*bin, *apps, *namespaces, *workers, *timeout); err != nil {
+	cpuProfile = *cpuprofile
+	if err := run(*bin, *apps, *namespaces, *workers, float32(*qps), *burst, *timeout); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(bin string, n, nsCount, workers int, timeout time.Duration) error {
+var cpuProfile string
+
+func run(bin string, n, nsCount, workers int, qps float32, burst int, timeout time.Duration) error {
 	bin, err := filepath.Abs(bin)
 	if err != nil {
 		return err
@@ -94,7 +101,7 @@ func run(bin string, n, nsCount, workers int, timeout time.Duration) error {
 	if _, err := install.Definitions(ctx, c); err != nil {
 		return err
 	}
-	mgr, err := manager.New(rest.CopyConfig(cfg), manager.Options{MetricsAddr: "0", ProbeAddr: "0", Workers: workers})
+	mgr, err := manager.New(rest.CopyConfig(cfg), manager.Options{MetricsAddr: "0", ProbeAddr: "0", Workers: workers, QPS: qps, Burst: burst})
 	if err != nil {
 		return err
 	}
@@ -113,7 +120,17 @@ func run(bin string, n, nsCount, workers int, timeout time.Duration) error {
 		}
 	}
 
-	fmt.Printf("creating %d applications in %d namespaces (workers %d, GOMAXPROCS %d)\n", n, nsCount, workers, runtime.GOMAXPROCS(0))
+	fmt.Printf("creating %d applications in %d namespaces (workers %d, client QPS %g burst %d, GOMAXPROCS %d)\n", n, nsCount, workers, qps, burst, runtime.GOMAXPROCS(0))
+	if cpuProfile != "" {
+		f, err := os.Create(cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+	}
 	start := time.Now()
 	if err := createApps(ctx, c, n, nsCount); err != nil {
 		return err
@@ -137,6 +154,9 @@ func run(bin string, n, nsCount, workers int, timeout time.Duration) error {
 		time.Sleep(500 * time.Millisecond)
 	}
 	elapsed := time.Since(start)
+	if cpuProfile != "" {
+		pprof.StopCPUProfile()
+	}
 	count, p50, p99, avg, err := latency()
 	if err != nil {
 		return err
@@ -217,6 +237,11 @@ func latency() (count uint64, p50, p99, avg time.Duration, err error) {
 				continue
 			}
 			h := m.GetHistogram()
+			if os.Getenv("BENCH_BUCKETS") != "" {
+				for _, b := range h.GetBucket() {
+					fmt.Printf("  le %gs: %d\n", b.GetUpperBound(), b.GetCumulativeCount())
+				}
+			}
 			count = h.GetSampleCount()
 			avg = seconds(h.GetSampleSum() / float64(count))
 			return count, seconds(quantile(h, 0.5)), seconds(quantile(h, 0.99)), avg, nil

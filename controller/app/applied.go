@@ -1,0 +1,97 @@
+package app
+
+import (
+	"crypto/sha256"
+	"encoding/json"
+	"sync"
+	"time"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/velad-dev/velad/controller/api/v1beta1"
+)
+
+// appliedStates remember, per application, what this controller recorded
+// in the tracker and applied, and what the API server answered. A
+// reconcile that renders the same objects again (an app waiting for its
+// workloads, periodic polls) then skips the tracker write and every
+// apply whose live object nobody changed since: its generation (spec) and
+// our labels are as applied, or, for objects without a generation, its
+// resourceVersion. Once per resync interval everything is applied again,
+// which corrects drift this check cannot see.
+type appliedStates struct {
+	mu sync.Mutex
+	m  map[types.NamespacedName]*appliedState
+}
+
+type appliedState struct {
+	uid      types.UID
+	revision string
+	// since is when everything was last applied.
+	since   time.Time
+	objects map[string]appliedObject
+}
+
+type appliedObject struct {
+	sum             [32]byte // of the desired object as recorded
+	uid             types.UID
+	generation      int64
+	resourceVersion string
+}
+
+// get returns the state of app if it is of the same object and revision
+// and everything was applied less than maxAge ago.
+func (s *appliedStates) get(app *v1beta1.Application, revision string, now time.Time, maxAge time.Duration) *appliedState {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.m[types.NamespacedName{Namespace: app.Namespace, Name: app.Name}]
+	if st == nil || st.uid != app.UID || st.revision != revision || now.Sub(st.since) >= maxAge {
+		return nil
+	}
+	return st // never modified once stored
+}
+
+func (s *appliedStates) put(app *v1beta1.Application, st *appliedState) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.m == nil {
+		s.m = map[types.NamespacedName]*appliedState{}
+	}
+	s.m[types.NamespacedName{Namespace: app.Namespace, Name: app.Name}] = st
+}
+
+func (s *appliedStates) forget(key types.NamespacedName) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.m, key)
+}
+
+// objectSum hashes the desired object (as the tracker records it).
+func objectSum(u *unstructured.Unstructured) ([32]byte, bool) {
+	b, err := json.Marshal(u.Object)
+	if err != nil {
+		return [32]byte{}, false
+	}
+	return sha256.Sum256(b), true
+}
+
+// unchanged reports whether live is still what applying desired left.
+func (a appliedObject) unchanged(desired, live *unstructured.Unstructured) bool {
+	if live == nil || live.GetUID() != a.uid || live.GetDeletionTimestamp() != nil {
+		return false
+	}
+	if a.generation == 0 {
+		return live.GetResourceVersion() == a.resourceVersion
+	}
+	if live.GetGeneration() != a.generation {
+		return false
+	}
+	have := live.GetLabels()
+	for k, v := range desired.GetLabels() {
+		if have[k] != v {
+			return false
+		}
+	}
+	return true
+}

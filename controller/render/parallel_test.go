@@ -1,0 +1,94 @@
+package render_test
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/velad-dev/velad/controller/definition"
+	"github.com/velad-dev/velad/controller/definitions"
+	"github.com/velad-dev/velad/controller/render"
+)
+
+// TestParallelRendersMatchGolden renders every golden app from several
+// goroutines at once, on one Renderer (its engines evaluate in parallel),
+// with the memo on and off, and compares each result with its golden
+// file: parallel rendering must not change what is rendered.
+func TestParallelRendersMatchGolden(t *testing.T) {
+	apps, err := filepath.Glob("testdata/*.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	builtins, err := definitions.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	type job struct {
+		name, want string
+		app        []byte
+		src        definition.Source
+	}
+	var jobs []job
+	for _, in := range apps {
+		if strings.HasSuffix(in, ".golden.yaml") {
+			continue
+		}
+		name := strings.TrimSuffix(filepath.Base(in), ".yaml")
+		data, err := os.ReadFile(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := os.ReadFile(strings.TrimSuffix(in, ".yaml") + ".golden.yaml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var src definition.Source = builtins
+		if extra := filepath.Join("testdata", "defs", name); dirExists(extra) {
+			defs, err := definition.LoadPaths(extra)
+			if err != nil {
+				t.Fatal(err)
+			}
+			src = definition.Chain{definition.NewSet(defs...), builtins}
+		}
+		jobs = append(jobs, job{name: name, want: string(want), app: data, src: src})
+	}
+	for _, memo := range []int{0, 512} {
+		r := render.NewRenderer()
+		r.SetMemoSize(memo)
+		var wg sync.WaitGroup
+		for g := 0; g < 4; g++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for round := 0; round < 2; round++ {
+					for i := range jobs {
+						j := jobs[(i+g*3)%len(jobs)]
+						app, err := render.ParseApplication(j.app)
+						if err != nil {
+							t.Error(err)
+							return
+						}
+						comps, err := r.RenderApp(context.Background(), app, j.src, render.Options{})
+						if err != nil {
+							t.Errorf("%s: %v", j.name, err)
+							continue
+						}
+						var got bytes.Buffer
+						if err := render.WriteYAML(&got, app, comps); err != nil {
+							t.Error(err)
+							continue
+						}
+						if got.String() != j.want {
+							t.Errorf("%s (memo %d): parallel render differs from the golden file:\n%s", j.name, memo, diff(j.want, got.String()))
+						}
+					}
+				}
+			}()
+		}
+		wg.Wait()
+	}
+}
