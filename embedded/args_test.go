@@ -107,6 +107,9 @@ func TestNodeConfigFiles(t *testing.T) {
 				SandboxImage: SandboxImage, RestrictOOMScoreAdj: true,
 			}), nil
 		}},
+		{"registry-hosts-docker.io.toml", func() (string, error) {
+			return RegistryHostsTOML("docker.io", []string{"https://registry.local:5000", "http://10.0.0.9:5000"}), nil
+		}},
 		{"cni.conflist", func() (string, error) {
 			out, err := CNIConflist("10.42.0.0/24", "/run/velad/cni/networks")
 			return string(out) + "\n", err
@@ -149,6 +152,31 @@ func TestKubeletConfigLoads(t *testing.T) {
 	}
 	if s.NodeLabels["velad.dev/pool"] != "edge" || s.HostnameOverride != "edge-1" {
 		t.Fatalf("unexpected kubelet flags: %+v", s.KubeletFlags)
+	}
+}
+
+func TestWriteRegistryConfig(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "ghcr.io"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// A user's own hosts.toml is left alone.
+	os.WriteFile(filepath.Join(dir, "ghcr.io", "hosts.toml"), []byte("server = \"https://ghcr.io\"\n"), 0o644)
+	if err := writeRegistryConfig(dir, []string{"docker.io=https://a:5000", "quay.io=https://b:5000"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := writeRegistryConfig(dir, []string{"docker.io=https://a:5000"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "quay.io")); !os.IsNotExist(err) {
+		t.Error("a mirror velad wrote and no longer configures was kept")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "ghcr.io", "hosts.toml")); err != nil {
+		t.Error("the user's own hosts.toml was removed")
+	}
+	data, _ := os.ReadFile(filepath.Join(dir, "docker.io", "hosts.toml"))
+	if !strings.Contains(string(data), `[host."https://a:5000"]`) {
+		t.Errorf("docker.io hosts.toml:\n%s", data)
 	}
 }
 

@@ -53,6 +53,9 @@ type Config struct {
 	NodeIP     string
 	NodeLabels []string
 	NodeTaints []string
+	// RegistryMirrors are HOST=URL pairs: pulls of HOST's images try URL
+	// first (an in-house registry for air-gapped sites).
+	RegistryMirrors []string
 
 	ClusterCIDR   string
 	ServiceCIDR   string
@@ -166,8 +169,8 @@ func (c *Config) validateDatastore() error {
 func (c *Config) validateNode() error {
 	var errs []error
 	if c.DisableAgent {
-		if len(c.NodeLabels) > 0 || len(c.NodeTaints) > 0 || c.NodeIP != "" {
-			errs = append(errs, errors.New("--node-label, --node-taint and --node-ip need a node; they contradict --disable-agent"))
+		if len(c.NodeLabels) > 0 || len(c.NodeTaints) > 0 || c.NodeIP != "" || len(c.RegistryMirrors) > 0 {
+			errs = append(errs, errors.New("--node-label, --node-taint, --node-ip and --registry-mirror need a node; they contradict --disable-agent"))
 		}
 		return errors.Join(errs...)
 	}
@@ -180,6 +183,12 @@ func (c *Config) validateNode() error {
 	for _, l := range c.NodeLabels {
 		if k, _, ok := strings.Cut(l, "="); !ok || k == "" {
 			errs = append(errs, fmt.Errorf("--node-label %q is not key=value", l))
+		}
+	}
+	for _, m := range c.RegistryMirrors {
+		host, u, ok := strings.Cut(m, "=")
+		if !ok || host == "" || strings.Contains(host, "/") || !(strings.HasPrefix(u, "http://") || strings.HasPrefix(u, "https://")) {
+			errs = append(errs, fmt.Errorf("--registry-mirror %q is not HOST=http(s)://MIRROR, e.g. docker.io=https://registry.local:5000", m))
 		}
 	}
 	for _, t := range c.NodeTaints {

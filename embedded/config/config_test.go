@@ -34,6 +34,12 @@ func TestValidate(t *testing.T) {
 		{"port out of range", func(c *Config) { c.HTTPSPort = 70000 }, "--https-listen-port 70000 is not a TCP port"},
 		{"same port twice", func(c *Config) { c.SchedulerPort = c.HTTPSPort }, "--https-listen-port and --kube-scheduler-port both use port 6443"},
 		{"token with colon", func(c *Config) { c.Token = "a:b" }, "--token must not contain spaces or ':'"},
+		{"registry mirror", func(c *Config) { c.RegistryMirrors = []string{"docker.io=https://registry.local:5000"} }, ""},
+		{"bad registry mirror", func(c *Config) { c.RegistryMirrors = []string{"docker.io"} }, `--registry-mirror "docker.io" is not HOST=http(s)://MIRROR`},
+		{"node flags with --disable-agent", func(c *Config) {
+			c.DisableAgent = true
+			c.NodeLabels = []string{"a=b"}
+		}, "contradict --disable-agent"},
 		{"empty data dir", func(c *Config) { c.DataDir = "" }, "--data-dir must not be empty"},
 	}
 	for _, tc := range cases {

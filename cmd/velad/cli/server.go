@@ -35,6 +35,7 @@ func addServerFlags(fs *pflag.FlagSet, cfg *config.Config) {
 	fs.StringVar(&cfg.NodeIP, "node-ip", cfg.NodeIP, "node IP address (default: the advertise address)")
 	fs.StringArrayVar(&cfg.NodeLabels, "node-label", cfg.NodeLabels, "label key=value for the node (repeatable)")
 	fs.StringArrayVar(&cfg.NodeTaints, "node-taint", cfg.NodeTaints, "taint key[=value]:Effect registered with the node (repeatable)")
+	fs.StringArrayVar(&cfg.RegistryMirrors, "registry-mirror", cfg.RegistryMirrors, "HOST=URL: pull HOST's images from the mirror URL first (repeatable)")
 	fs.StringVar(&cfg.ClusterCIDR, "cluster-cidr", cfg.ClusterCIDR, "IPv4 range for pod IPs")
 	fs.StringVar(&cfg.ServiceCIDR, "service-cidr", cfg.ServiceCIDR, "IPv4 range for service IPs")
 	fs.StringVar(&cfg.ClusterDomain, "cluster-domain", cfg.ClusterDomain, "cluster DNS domain")
