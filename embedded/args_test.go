@@ -2,7 +2,6 @@ package embedded
 
 import (
 	"context"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,27 +11,13 @@ import (
 	proxy "k8s.io/kubernetes/cmd/kube-proxy/app"
 
 	"github.com/velad-dev/velad/embedded/config"
+	goldenfile "github.com/velad-dev/velad/internal/golden"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 // golden compares got with testdata/<name>.golden.
 func golden(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join("testdata", name+".golden")
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("read golden file (run with -update to create it): %v", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs from %s (run go test -update after checking the change):\n--- got\n%s\n--- want\n%s", name, path, got, want)
-	}
+	goldenfile.Assert(t, filepath.Join("testdata", name+".golden"), []byte(got))
 }
 
 func testConfig() *config.Config {

@@ -1,13 +1,11 @@
 package manifests
 
 import (
-	"flag"
-	"os"
 	"strings"
 	"testing"
-)
 
-var update = flag.Bool("update", false, "rewrite golden files")
+	"github.com/velad-dev/velad/internal/golden"
+)
 
 func values() Values {
 	return Values{
@@ -31,20 +29,7 @@ func TestRenderGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const golden = "testdata/rendered.golden.yaml"
-	if *update {
-		os.MkdirAll("testdata", 0o755)
-		if err := os.WriteFile(golden, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run go test -update)", err)
-	}
-	if string(got) != string(want) {
-		t.Errorf("rendered manifests differ from %s (go test -update after checking)", golden)
-	}
+	golden.Assert(t, "testdata/rendered.golden.yaml", got)
 	for _, s := range []string{"clusterIP: 10.43.0.10", "kubernetes cluster.local in-addr.arpa", "/var/lib/velad/storage", "storageclass.kubernetes.io/is-default-class"} {
 		if !strings.Contains(string(got), s) {
 			t.Errorf("rendered manifests lack %q", s)

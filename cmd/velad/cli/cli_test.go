@@ -2,15 +2,14 @@ package cli
 
 import (
 	"bytes"
-	"flag"
 	"os"
 	"strings"
 	"testing"
 
 	"github.com/spf13/cobra"
-)
 
-var update = flag.Bool("update", false, "rewrite golden files in testdata/")
+	goldenfile "github.com/velad-dev/velad/internal/golden"
+)
 
 func run(t *testing.T, cmd *cobra.Command, stdin string, args ...string) (string, error) {
 	t.Helper()
@@ -28,20 +27,7 @@ func run(t *testing.T, cmd *cobra.Command, stdin string, args ...string) (string
 
 func golden(t *testing.T, name, got string) {
 	t.Helper()
-	path := "testdata/" + name
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./cmd/velad/cli/ -update)", err)
-	}
-	if got != string(want) {
-		t.Errorf("output differs from %s (run with -update to accept):\n%s", path, got)
-	}
+	goldenfile.Assert(t, "testdata/"+name, []byte(got))
 }
 
 func TestDryRun(t *testing.T) {
