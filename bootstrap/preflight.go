@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -107,7 +108,7 @@ func checkCgroups(h Host, _ *config.Config) error {
 		}
 		have := strings.Fields(string(data))
 		for _, c := range need {
-			if !contains(have, c) {
+			if !slices.Contains(have, c) {
 				missing = append(missing, c)
 			}
 		}
@@ -122,7 +123,7 @@ func checkCgroups(h Host, _ *config.Config) error {
 		return nil
 	}
 	hint := "enable them in the kernel"
-	if contains(missing, "memory") {
+	if slices.Contains(missing, "memory") {
 		hint = "add 'cgroup_memory=1 cgroup_enable=memory' to the kernel command line (on a Raspberry Pi: /boot/cmdline.txt) and reboot"
 	}
 	return fmt.Errorf("cgroup v%d controllers missing: %s; %s", CgroupVersion(h.SysRoot), strings.Join(missing, ", "), hint)
@@ -179,13 +180,4 @@ func checkDisk(h Host, cfg *config.Config) error {
 		return fmt.Errorf("only %d MiB free under %s, need %d MiB; free some space or choose another --data-dir", free>>20, cfg.DataDir, MinFreeBytes>>20)
 	}
 	return nil
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -46,7 +47,7 @@ func (f fakeHost) build(t *testing.T) Host {
 	return Host{
 		ProcRoot: proc, SysRoot: sys, UID: f.uid,
 		LookPath: func(name string) (string, error) {
-			if contains(f.tools, name) {
+			if slices.Contains(f.tools, name) {
 				return "/usr/sbin/" + name, nil
 			}
 			return "", errors.New("not found")
