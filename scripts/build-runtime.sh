@@ -16,7 +16,7 @@ RUNC_VERSION=v1.5.2
 CNI_PLUGINS_VERSION=v1.9.1
 
 root=$(cd "$(dirname "$0")/.." && pwd)
-stamp="containerd-$CONTAINERD_VERSION+ctr runc-$RUNC_VERSION cni-$CNI_PLUGINS_VERSION"
+stamp="containerd-$CONTAINERD_VERSION+ctr runc-$RUNC_VERSION cni-$CNI_PLUGINS_VERSION zstd-long27"
 out="$root/_output/runtime"
 bin="$out/bin"
 payload="$root/embedded/assets/payload/runtime.tar.zst"
@@ -52,7 +52,7 @@ CGO_ENABLED=0 go install -ldflags '-s -w' \
 
 "$bin/runc" features | grep -q '"enabled": true' || { echo "runc was built without seccomp" >&2; exit 1; }
 
-tar -C "$bin" --sort=name --mtime=@0 --owner=0 --group=0 -cf - . | zstd -q -19 -T0 -f -o "$payload"
+tar -C "$bin" --sort=name --mtime=@0 --owner=0 --group=0 -cf - . | zstd -q -19 -T0 --long=27 -f -o "$payload"
 # The hash names the extraction folder; velad reads it instead of hashing
 # (and so paging in) the whole payload at every start.
 sha256sum "$payload" | cut -c1-12 > "$payload.sha256"

@@ -1,6 +1,9 @@
 // Command imagebuild turns static binaries into container images without
 // Docker: one layer holding the binary, a config with its entrypoint,
-// written as a docker-archive tarball that containerd imports.
+// written as a docker-archive tarball that containerd imports. Layers are
+// stored uncompressed (as `docker save` does): the whole archive is then
+// compressed once with a long zstd window, which finds what the binaries
+// share and makes the payload about half the size of gzipped layers.
 //
 //	go run ./scripts/imagebuild -o images.tar \
 //	  -image docker.io/velad/pause:3.10=/tmp/pause:/pause \
@@ -14,7 +17,6 @@ import (
 	"bytes"
 	"flag"
 	"fmt"
-	"io"
 	"os"
 	"runtime"
 	"strings"
@@ -24,7 +26,9 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/static"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
+	"github.com/google/go-containerregistry/pkg/v1/types"
 )
 
 type imageFlags []string
@@ -81,12 +85,7 @@ func build(spec string) (name.Reference, v1.Image, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	layer, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) {
-		return io.NopCloser(bytes.NewReader(layerTar)), nil
-	})
-	if err != nil {
-		return nil, nil, err
-	}
+	layer := static.NewLayer(layerTar, types.DockerUncompressedLayer)
 	img, err := mutate.AppendLayers(empty.Image, layer)
 	if err != nil {
 		return nil, nil, err
