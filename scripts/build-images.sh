@@ -6,40 +6,56 @@
 #   docker.io/velad/pause:3.10             cmd/pause (pod sandbox)
 #   docker.io/velad/hello:v1               cmd/hello (demo web server)
 #   docker.io/velad/volume-helper:v1       cmd/volume-helper (local-path helper)
+#   docker.io/velad/controller:<tag>       cmd/controller (application controller)
 #   docker.io/velad/coredns:1.15.0         scripts/images/coredns (own module)
 #   docker.io/velad/local-path-provisioner:v0.0.30
 #
-# Cached in _output/images by a hash of the inputs.
+# The controller's tag is its chart's appVersion plus the first 12 hex
+# digits of its binary's sha256, so a changed controller is a new image
+# and `velad install` rolls it out; the full reference is written to
+# payload/controller-image for velad to pass to the chart.
+#
+# The binaries are always (incrementally) built; the slow part, packing
+# and compressing, is skipped when they and this script are unchanged.
 set -euo pipefail
 
 LOCAL_PATH_VERSION=v0.0.30
 root=$(cd "$(dirname "$0")/.." && pwd)
 out="$root/_output/images"
-payload="$root/embedded/assets/payload/images.tar.zst"
+payloads="$root/embedded/assets/payload"
+payload="$payloads/images.tar.zst"
 export CGO_ENABLED=0 GOFLAGS=-trimpath
 
-inputs=$(cd "$root" && cat scripts/build-images.sh scripts/imagebuild/main.go cmd/pause/*.go cmd/hello/*.go \
-	cmd/volume-helper/main.go scripts/images/coredns/go.mod scripts/images/coredns/main.go | sha256sum | cut -c1-16)
-if [ -f "$payload" ] && [ -f "$payload.sha256" ] && [ "$(cat "$out/stamp" 2>/dev/null)" = "$inputs" ]; then
-	exit 0
-fi
-rm -rf "$out"
-mkdir -p "$out/bin"
-
+mkdir -p "$out/bin" "$payloads"
 echo "building image binaries"
-(cd "$root" && go build -ldflags '-s -w' -o "$out/bin/" ./cmd/pause ./cmd/hello ./cmd/volume-helper)
+(cd "$root" && go build -ldflags '-s -w' -o "$out/bin/" ./cmd/pause ./cmd/hello ./cmd/volume-helper ./cmd/controller)
 (cd "$root/scripts/images/coredns" && go build -ldflags '-s -w' -o "$out/bin/coredns" .)
 (cd "$out" && GOBIN="$out/bin" go install -ldflags '-s -w' "github.com/rancher/local-path-provisioner@$LOCAL_PATH_VERSION")
+
+app_version=$(sed -n 's/^appVersion: *"\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' "$root/charts/velad-controller/Chart.yaml")
+controller_ref="docker.io/velad/controller:$app_version-$(sha256sum "$out/bin/controller" | cut -c1-12)"
+
+stamp=$( (cd "$out/bin" && sha256sum pause hello volume-helper controller coredns local-path-provisioner;
+	cd "$root" && cat scripts/build-images.sh scripts/imagebuild/main.go) | sha256sum | cut -c1-16)
+if [ -f "$payload" ] && [ -f "$payload.sha256" ] && [ -f "$payloads/controller-image" ] &&
+	[ "$(cat "$out/stamp" 2>/dev/null)" = "$stamp" ]; then
+	exit 0
+fi
 
 echo "assembling images"
 (cd "$root" && go run ./scripts/imagebuild -o "$out/images.tar" \
 	-image "docker.io/velad/pause:3.10=$out/bin/pause:/pause:65535" \
 	-image "docker.io/velad/hello:v1=$out/bin/hello:/hello" \
 	-image "docker.io/velad/volume-helper:v1=$out/bin/volume-helper:/volume-helper:0" \
+	-image "$controller_ref=$out/bin/controller:/controller" \
+	-image "docker.io/velad/controller:$app_version=$out/bin/controller:/controller" \
 	-image "docker.io/velad/coredns:1.15.0=$out/bin/coredns:/coredns:0" \
 	-image "docker.io/velad/local-path-provisioner:$LOCAL_PATH_VERSION=$out/bin/local-path-provisioner:/local-path-provisioner:0")
 
-zstd -q -19 -T0 -f "$out/images.tar" -o "$payload"
+echo "compressing images (zstd -19, long window)"
+zstd -q -19 -T0 --long=27 -f "$out/images.tar" -o "$payload"
+rm -f "$out/images.tar"
 sha256sum "$payload" | cut -c1-12 > "$payload.sha256"
-echo "$inputs" > "$out/stamp"
+echo "$controller_ref" > "$payloads/controller-image"
+echo "$stamp" > "$out/stamp"
 ls -l "$payload"

@@ -173,6 +173,27 @@ func writeFile(path string, r io.Reader, mode os.FileMode) error {
 // ImagesPayload is the file name of the image archive in the payload.
 const ImagesPayload = "images.tar.zst"
 
+// ControllerImagePayload names the file holding the controller image's
+// reference, which scripts/build-images.sh writes beside the images.
+const ControllerImagePayload = "controller-image"
+
+// ControllerImage returns the reference of the controller image this
+// velad carries (docker.io/velad/controller:<appVersion>-<binary hash>).
+func ControllerImage() (string, error) {
+	data, err := payload.ReadFile("payload/" + ControllerImagePayload)
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", ErrNoImages
+	}
+	if err != nil {
+		return "", err
+	}
+	ref := strings.TrimSpace(string(data))
+	if ref == "" || strings.ContainsAny(ref, " \t\n") {
+		return "", fmt.Errorf("payload/%s holds no image reference; rebuild with 'make build'", ControllerImagePayload)
+	}
+	return ref, nil
+}
+
 // ErrNoImages means this velad was built without its image payload.
 var ErrNoImages = errors.New("this velad binary carries no images; build it with 'make build' (scripts/build-images.sh)")
 
