@@ -1,0 +1,113 @@
+package release_test
+
+import (
+	"strings"
+	"testing"
+
+	"helm.sh/helm/v3/pkg/action"
+	"helm.sh/helm/v3/pkg/lint"
+	"helm.sh/helm/v3/pkg/lint/support"
+
+	"github.com/velad-dev/velad/charts"
+	"github.com/velad-dev/velad/charts/release"
+	"github.com/velad-dev/velad/internal/golden"
+)
+
+const controllerChart = "velad-controller"
+
+// The chart passes Helm's own linter (templates, values schema, Chart.yaml)
+// with no warning or error, with its defaults and with what velad sets.
+func TestControllerChartLints(t *testing.T) {
+	for name, values := range map[string]map[string]any{
+		"defaults":  nil,
+		"velad-set": {"image": map[string]any{"tag": "0.1.0-0123456789ab"}, "replicas": 2},
+	} {
+		t.Run(name, func(t *testing.T) {
+			l := lint.AllWithKubeVersionAndSchemaValidation("../"+controllerChart, values, "vela-system", nil, false)
+			for _, m := range l.Messages {
+				if m.Severity >= support.WarningSev {
+					t.Errorf("helm lint: %s", m)
+				}
+			}
+		})
+	}
+}
+
+// What the chart renders, as velad installs it, is pinned in a golden file.
+func TestControllerChartRenders(t *testing.T) {
+	ch, err := release.Load(charts.FS(), controllerChart)
+	if err != nil {
+		t.Fatal(err)
+	}
+	values := map[string]any{}
+	if err := release.ParseSet(values, []string{"image.tag=0.1.0-0123456789ab"}); err != nil {
+		t.Fatal(err)
+	}
+	in := action.NewInstall(&action.Configuration{})
+	in.ReleaseName, in.Namespace = controllerChart, "vela-system"
+	in.ClientOnly, in.DryRun = true, true
+	rel, err := in.Run(ch, values)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(rel.Manifest, `image: "docker.io/velad/controller:0.1.0-0123456789ab"`) {
+		t.Errorf("the Deployment does not run the image velad set:\n%s", rel.Manifest)
+	}
+	if got := len(ch.CRDObjects()); got != 8 {
+		t.Errorf("chart carries %d CRDs, want the 8 OAM kinds", got)
+	}
+	golden.Assert(t, "testdata/velad-controller.golden.yaml", []byte(rel.Manifest))
+}
+
+func TestValidateRefusesBadValues(t *testing.T) {
+	ch, err := release.Load(charts.FS(), controllerChart)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		set     string
+		wantErr string // "" means valid
+	}{
+		{set: "replicas=2"},
+		{set: "image.tag=v2,logLevel=debug"},
+		{set: "resyncInterval=90s"},
+		{set: "replicas=two", wantErr: "replicas"},
+		{set: "replica=2", wantErr: "replica"},
+		{set: "logLevel=loud", wantErr: "logLevel"},
+		{set: "resyncInterval=soon", wantErr: "resyncInterval"},
+		{set: "image.pullPolicy=Sometimes", wantErr: "pullPolicy"},
+	} {
+		t.Run(tc.set, func(t *testing.T) {
+			values := map[string]any{}
+			if err := release.ParseSet(values, []string{tc.set}); err != nil {
+				t.Fatal(err)
+			}
+			err := release.Validate(ch, values)
+			switch {
+			case tc.wantErr == "" && err != nil:
+				t.Fatalf("valid values refused: %v", err)
+			case tc.wantErr != "" && err == nil:
+				t.Fatalf("invalid values accepted")
+			case tc.wantErr != "" && !strings.Contains(err.Error(), tc.wantErr):
+				t.Fatalf("error %q does not name %q", err, tc.wantErr)
+			}
+		})
+	}
+}
+
+func TestParseSet(t *testing.T) {
+	values := map[string]any{}
+	if err := release.ParseSet(values, []string{"a.b=c", "n=2,l={x,y}"}); err != nil {
+		t.Fatal(err)
+	}
+	a, _ := values["a"].(map[string]any)
+	if a["b"] != "c" || values["n"] != int64(2) {
+		t.Errorf("values = %v", values)
+	}
+	if l, _ := values["l"].([]any); len(l) != 2 {
+		t.Errorf("list = %v", values["l"])
+	}
+	if err := release.ParseSet(map[string]any{}, []string{"a.b"}); err == nil || !strings.Contains(err.Error(), "key=value") {
+		t.Errorf("a pair without a value: err = %v", err)
+	}
+}
