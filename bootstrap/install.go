@@ -20,13 +20,16 @@ type InstallOptions struct {
 	Host    Host
 	Daemon  Daemon
 	Timeout time.Duration
+	// Controller is the application controller's chart and values; nil
+	// installs the cluster only (--cluster-only).
+	Controller *ControllerChart
 }
 
 // InstallSteps lists what `velad install` does, in order.
 func InstallSteps(o *InstallOptions) []Step {
 	cfg := &o.Config
 	var cs clientHolder
-	return []Step{
+	steps := []Step{
 		{"Preparing the host (kernel modules, sysctls)", func(context.Context) error { return prepareHost(o.Host.ProcRoot) }},
 		{"Checking the host", func(context.Context) error {
 			if running, _ := o.Daemon.Running(); running {
@@ -69,6 +72,20 @@ func InstallSteps(o *InstallOptions) []Step {
 			})
 		}},
 	}
+	if o.Controller == nil {
+		return steps
+	}
+	kubeconfig := cfg.Paths().AdminKubeconfig
+	return append(steps,
+		Step{"Installing the velad controller (Helm release " + ControllerNamespace + "/" + ControllerRelease + ")", func(ctx context.Context) error {
+			return installController(ctx, kubeconfig, o.Controller, o.Timeout)
+		}},
+		Step{"Waiting for the velad controller and its definitions", func(ctx context.Context) error {
+			return waitFor(ctx, o.Timeout, "the velad controller", func(ctx context.Context) (bool, string) {
+				return ControllerReady(ctx, kubeconfig)
+			})
+		}},
+	)
 }
 
 // clientHolder builds the client once the kubeconfig exists.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
 	"github.com/velad-dev/velad/embedded/config"
 )
 
@@ -35,6 +37,11 @@ func Status(ctx context.Context, cfg *config.Config, d Daemon) []StatusLine {
 	for _, d := range []struct{ ns, name string }{{"kube-system", "coredns"}, {"local-path-storage", "local-path-provisioner"}} {
 		ok, detail := DeploymentAvailable(ctx, cs, d.ns, d.name)
 		lines = append(lines, StatusLine{Name: d.ns + "/" + d.name, OK: ok, Detail: detail})
+	}
+	// The controller is reported when installed (not with --cluster-only).
+	if _, err := cs.AppsV1().Deployments(ControllerNamespace).Get(ctx, ControllerRelease, metav1.GetOptions{}); err == nil {
+		ok, detail := DeploymentAvailable(ctx, cs, ControllerNamespace, ControllerRelease)
+		lines = append(lines, StatusLine{Name: ControllerNamespace + "/" + ControllerRelease, OK: ok, Detail: detail})
 	}
 	return lines
 }

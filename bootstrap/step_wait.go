@@ -74,5 +74,9 @@ func DeploymentAvailable(ctx context.Context, cs kubernetes.Interface, ns, name 
 		want = *d.Spec.Replicas
 	}
 	state := fmt.Sprintf("%d/%d available", d.Status.AvailableReplicas, want)
-	return d.Status.ObservedGeneration >= d.Generation && d.Status.AvailableReplicas >= want, state
+	if d.Status.UpdatedReplicas < want {
+		// A rollout (an upgrade's new image) is under way.
+		state += fmt.Sprintf(", %d/%d updated", d.Status.UpdatedReplicas, want)
+	}
+	return d.Status.ObservedGeneration >= d.Generation && d.Status.UpdatedReplicas >= want && d.Status.AvailableReplicas >= want, state
 }

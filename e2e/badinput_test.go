@@ -140,3 +140,44 @@ func TestFailedStartLeavesUsableState(t *testing.T) {
 		t.Error("a client key was rewritten although the start was refused")
 	}
 }
+
+// Bad controller values are refused before install touches the host.
+func TestInstallRejectsBadInput(t *testing.T) {
+	cases := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"value of the wrong type", []string{"--set", "replicas=two"}, "replicas"},
+		{"unknown value", []string{"--set", "replica=2"}, "replica"},
+		{"value out of its set", []string{"--set", "logLevel=loud"}, "logLevel"},
+		{"pair without a value", []string{"--set", "replicas"}, `--set "replicas"`},
+		{"--set without the controller", []string{"--cluster-only", "--set", "replicas=2"}, "drop one of them"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			dataDir := filepath.Join(t.TempDir(), "data")
+			kubeconfig := filepath.Join(t.TempDir(), "kubeconfig.yaml")
+			t.Cleanup(func() {
+				// Only if the refusal failed and install went ahead.
+				if _, err := os.Stat(dataDir); err == nil {
+					runVelad(t, "uninstall", "--data-dir", dataDir, "-o", kubeconfig)
+				}
+			})
+			args := append([]string{"install", "--data-dir", dataDir, "-o", kubeconfig}, tc.args...)
+			code, last, all := runVelad(t, args...)
+			if code == 0 {
+				t.Fatalf("exit code 0, want failure; stderr:\n%s", all)
+			}
+			if !strings.HasPrefix(last, "velad: ") || !strings.Contains(last, tc.want) {
+				t.Fatalf("last stderr line %q, want it to contain %q", last, tc.want)
+			}
+			if strings.Contains(all, "panic") {
+				t.Fatalf("stderr shows a panic:\n%s", all)
+			}
+			if _, err := os.Stat(dataDir); err == nil {
+				t.Errorf("data dir created although the flags were refused")
+			}
+		})
+	}
+}

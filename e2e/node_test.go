@@ -18,7 +18,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/utils/ptr"
@@ -26,7 +25,11 @@ import (
 	"github.com/velad-dev/velad/embedded/testenv"
 )
 
-const helloImage = "docker.io/velad/hello:v1"
+const (
+	helloImage = "docker.io/velad/hello:v1"
+	// helloPods selects the pods of examples/hello.yaml's component.
+	helloPods = "app.oam.dev/component=hello"
+)
 
 // diagnosticLogs are printed when a velad command fails.
 var diagnosticLogs []string
@@ -60,10 +63,19 @@ func TestNodeLifecycle(t *testing.T) {
 	cs := nodeClient(t, kubeconfig)
 	ctx := context.Background()
 
-	// A web server from the embedded hello image behind a ClusterIP.
-	createHello(t, cs)
+	// The controller came with install, from its chart and image in velad.
+	if out := runOK(t, time.Minute, bin, "status", "--data-dir", dataDir); !strings.Contains(out, "✓ vela-system/velad-controller") {
+		t.Fatalf("velad status does not show a healthy controller:\n%s", out)
+	}
+
+	// The README's quick start: the hello Application, delivered by the
+	// controller, serves from the embedded hello image behind a ClusterIP.
+	runOK(t, 3*time.Minute, bin, "up", "-f", "../examples/hello.yaml", "--kubeconfig", kubeconfig, "--wait", "--timeout", "2m")
+	if out := runOK(t, time.Minute, bin, "status", "hello", "--kubeconfig", kubeconfig); !strings.Contains(out, "running") {
+		t.Fatalf("velad status hello:\n%s", out)
+	}
 	svc := waitService(t, cs, "hello")
-	waitPodsRunning(t, cs, "app=hello")
+	waitPodsRunning(t, cs, helloPods)
 	assertHTTP(t, "http://"+svc+"/", "Hello World")
 
 	// Cluster DNS resolves the Service to its ClusterIP from inside a pod.
@@ -97,7 +109,7 @@ func TestNodeLifecycle(t *testing.T) {
 	waitFor(t, time.Minute, "containerd after the restart", func() bool {
 		return exec.Command(bin, "image", "ls", "--data-dir", dataDir).Run() == nil
 	})
-	waitPodsRunning(t, cs, "app=hello")
+	waitPodsRunning(t, cs, helloPods)
 	waitPodsRunning(t, cs, "app=writer")
 	assertHTTP(t, "http://"+svc+"/", "Hello World")
 	if got, _ := os.ReadFile(hostFile); string(got) != "persisted" {
@@ -201,36 +213,6 @@ func waitFor(t *testing.T, limit time.Duration, what string, cond func() bool) {
 		time.Sleep(time.Second)
 	}
 	t.Fatalf("%s: not within %s", what, limit)
-}
-
-func createHello(t *testing.T, cs kubernetes.Interface) {
-	t.Helper()
-	ctx := context.Background()
-	labels := map[string]string{"app": "hello"}
-	dep := &appsv1.Deployment{
-		ObjectMeta: metav1.ObjectMeta{Name: "hello", Namespace: "default"},
-		Spec: appsv1.DeploymentSpec{
-			Replicas: ptr.To(int32(1)),
-			Selector: &metav1.LabelSelector{MatchLabels: labels},
-			Template: corev1.PodTemplateSpec{
-				ObjectMeta: metav1.ObjectMeta{Labels: labels},
-				Spec: corev1.PodSpec{Containers: []corev1.Container{{
-					Name: "hello", Image: helloImage, Ports: []corev1.ContainerPort{{ContainerPort: 8000}},
-					ReadinessProbe: &corev1.Probe{ProbeHandler: corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: "/healthz", Port: intstr.FromInt32(8000)}}},
-				}}},
-			},
-		},
-	}
-	if _, err := cs.AppsV1().Deployments("default").Create(ctx, dep, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	svc := &corev1.Service{
-		ObjectMeta: metav1.ObjectMeta{Name: "hello", Namespace: "default"},
-		Spec:       corev1.ServiceSpec{Selector: labels, Ports: []corev1.ServicePort{{Port: 80, TargetPort: intstr.FromInt32(8000)}}},
-	}
-	if _, err := cs.CoreV1().Services("default").Create(ctx, svc, metav1.CreateOptions{}); err != nil {
-		t.Fatal(err)
-	}
 }
 
 // waitService returns the Service's ClusterIP:port.

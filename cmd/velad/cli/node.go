@@ -19,20 +19,28 @@ import (
 )
 
 // installOnlyFlags are install's own flags, not passed to the server.
-var installOnlyFlags = map[string]bool{"timeout": true}
+var installOnlyFlags = map[string]bool{"timeout": true, "cluster-only": true, "set": true}
 
 func newInstallCommand() *cobra.Command {
 	cfg := config.Default()
 	timeout := 5 * time.Minute
+	var clusterOnly bool
+	var sets []string
 	cmd := &cobra.Command{
 		Use:   "install",
 		Short: "Install velad on this machine and wait until the platform is ready",
 		Long: `Install checks the host, installs this binary to /usr/local/bin/velad,
 runs 'velad server' as a daemon (a systemd unit where systemd runs the
 machine, else a supervised background process) and waits until the node is
-Ready and cluster DNS and storage are available. Running it again on an
-installed machine restarts velad with this binary and these flags.
-It takes every 'velad server' flag.`,
+Ready and cluster DNS and storage are available. Then it installs (or
+upgrades) the application controller from the Helm chart velad carries,
+into vela-system, and waits until it and the built-in definitions are
+ready; --cluster-only skips that. Running it again on an installed machine
+restarts velad with this binary and these flags and upgrades the
+controller. It takes every 'velad server' flag.`,
+		Example: `  velad install
+  velad install --cluster-only
+  velad install --set replicas=2 --set logLevel=debug`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := cfg.Validate(); err != nil {
@@ -40,6 +48,16 @@ It takes every 'velad server' flag.`,
 			}
 			if err := embedded.Complete(&cfg); err != nil {
 				return err
+			}
+			var controller *bootstrap.ControllerChart
+			if clusterOnly && len(sets) > 0 {
+				return fmt.Errorf("--set configures the controller, which --cluster-only does not install; drop one of them")
+			}
+			if !clusterOnly {
+				var err error
+				if controller, err = bootstrap.PrepareControllerChart(sets); err != nil {
+					return err
+				}
 			}
 			self, err := os.Executable()
 			if err != nil {
@@ -52,6 +70,7 @@ It takes every 'velad server' flag.`,
 				Host:       bootstrap.RealHost(exec.LookPath),
 				Daemon:     bootstrap.NewDaemon(),
 				Timeout:    timeout,
+				Controller: controller,
 			}
 			out := cmd.OutOrStdout()
 			if err := bootstrap.Install(cmd.Context(), opts, newProgress(out)); err != nil {
@@ -63,6 +82,8 @@ It takes every 'velad server' flag.`,
 	}
 	addServerFlags(cmd.Flags(), &cfg)
 	cmd.Flags().DurationVar(&timeout, "timeout", timeout, "how long to wait for each readiness step")
+	cmd.Flags().BoolVar(&clusterOnly, "cluster-only", false, "install Kubernetes only, not the application controller")
+	cmd.Flags().StringArrayVar(&sets, "set", nil, "a value of the controller's chart, key=value (repeatable; see charts/velad-controller/values.yaml)")
 	return cmd
 }
 
