@@ -56,7 +56,7 @@ func PrepareControllerChart(sets []string) (*ControllerChart, error) {
 		return nil, err
 	}
 	if err := release.Validate(ch, values); err != nil {
-		return nil, fmt.Errorf("%w; see 'velad install --help' for --set", err)
+		return nil, fmt.Errorf("%w (the chart's values: charts/velad-controller/values.yaml in velad's source)", err)
 	}
 	return &ControllerChart{Chart: ch, Values: values}, nil
 }

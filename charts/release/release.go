@@ -69,9 +69,34 @@ func Validate(ch *chart.Chart, values map[string]any) error {
 		return fmt.Errorf("values for chart %s: %w", ch.Name(), err)
 	}
 	if err := chartutil.ValidateAgainstSchema(ch, merged); err != nil {
-		return fmt.Errorf("values for chart %s: %w", ch.Name(), err)
+		return fmt.Errorf("invalid values for chart %s: %s", ch.Name(), schemaProblems(err))
 	}
 	return nil
+}
+
+// schemaProblems turns Helm's schema report (a chart line, then one
+// "- at '/a/b': what" line per problem) into "a.b: what; …".
+func schemaProblems(err error) string {
+	var out []string
+	for _, line := range strings.Split(err.Error(), "\n") {
+		line = strings.TrimSpace(line)
+		rest, ok := strings.CutPrefix(line, "- at '")
+		if !ok {
+			continue
+		}
+		at, what, ok := strings.Cut(rest, "': ")
+		if !ok {
+			continue
+		}
+		if at = strings.ReplaceAll(strings.TrimPrefix(at, "/"), "/", "."); at != "" {
+			what = at + ": " + what
+		}
+		out = append(out, what)
+	}
+	if len(out) == 0 {
+		return err.Error()
+	}
+	return strings.Join(out, "; ")
 }
 
 // Client manages the Helm releases of one namespace.
