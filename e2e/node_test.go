@@ -78,6 +78,16 @@ func TestNodeLifecycle(t *testing.T) {
 	waitPodsRunning(t, cs, helloPods)
 	assertHTTP(t, "http://"+svc+"/", "Hello World")
 
+	// The controller's admission webhook refuses an app that cannot render.
+	bad := filepath.Join(dir, "bad.yaml")
+	if err := os.WriteFile(bad, []byte("apiVersion: core.oam.dev/v1beta1\nkind: Application\nmetadata: {name: typo}\nspec:\n  components:\n  - {name: web, type: webserver, properties: {image: velad/hello:v1}}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(bin, "up", "-f", bad, "--kubeconfig", kubeconfig).CombinedOutput(); err == nil ||
+		!strings.Contains(string(out), `unknown component type "webserver"`) {
+		t.Fatalf("velad up of an invalid app: err=%v, want the webhook's refusal:\n%s", err, out)
+	}
+
 	// Cluster DNS resolves the Service to its ClusterIP from inside a pod.
 	runPodToSuccess(t, cs, "dns-check", []string{"/hello", "lookup", "hello.default.svc.cluster.local", svc[:strings.Index(svc, ":")]}, nil)
 

@@ -1,6 +1,11 @@
 package release_test
 
 import (
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/pem"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -56,7 +61,50 @@ func TestControllerChartRenders(t *testing.T) {
 	if got := len(ch.CRDObjects()); got != 8 {
 		t.Errorf("chart carries %d CRDs, want the 8 OAM kinds", got)
 	}
-	golden.Assert(t, "testdata/velad-controller.golden.yaml", []byte(rel.Manifest))
+	verifyWebhookCert(t, rel.Manifest)
+	// The webhook's certificates are new at every render: pinned redacted.
+	redacted := certData.ReplaceAllString(rel.Manifest, "$1: <redacted>")
+	golden.Assert(t, "testdata/velad-controller.golden.yaml", []byte(redacted))
+}
+
+var certData = regexp.MustCompile(`(ca\.crt|tls\.crt|tls\.key|caBundle): [A-Za-z0-9+/=]{100,}`)
+
+// verifyWebhookCert checks that the certificate the pod serves is signed
+// by the CA the API server is given, for the webhook Service's name.
+func verifyWebhookCert(t *testing.T, manifest string) {
+	t.Helper()
+	field := func(name string) []byte {
+		m := regexp.MustCompile(name + `: ([A-Za-z0-9+/=]+)`).FindStringSubmatch(manifest)
+		if m == nil {
+			t.Fatalf("no %s in the rendered chart", name)
+		}
+		data, err := base64.StdEncoding.DecodeString(m[1])
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		return data
+	}
+	if string(field("ca\\.crt")) != string(field("caBundle")) {
+		t.Fatal("the webhook's caBundle is not the CA in its Secret")
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(field("caBundle")) {
+		t.Fatal("caBundle holds no PEM certificate")
+	}
+	block, _ := pem.Decode(field("tls\\.crt"))
+	if block == nil {
+		t.Fatal("tls.crt holds no PEM certificate")
+	}
+	cert, err := x509.ParseCertificate(block.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cert.Verify(x509.VerifyOptions{Roots: pool, DNSName: "velad-controller-webhook.vela-system.svc"}); err != nil {
+		t.Fatalf("serving certificate does not verify for the webhook Service: %v", err)
+	}
+	if _, err := tls.X509KeyPair(field("tls\\.crt"), field("tls\\.key")); err != nil {
+		t.Fatalf("tls.crt and tls.key do not match: %v", err)
+	}
 }
 
 func TestValidateRefusesBadValues(t *testing.T) {

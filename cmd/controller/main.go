@@ -26,6 +26,8 @@ func main() {
 	flag.DurationVar(&o.Resync, "resync-interval", 0, "periodic reconcile of every application (default 5m)")
 	flag.IntVar(&o.RevisionLimit, "application-revision-limit", 10, "ApplicationRevisions kept per application")
 	flag.BoolVar(&o.InstallDefinitions, "install-definitions", true, "install the built-in definitions into vela-system at start")
+	flag.IntVar(&o.WebhookPort, "webhook-port", 0, "serve the Application admission webhook on this port (0: off)")
+	flag.StringVar(&o.WebhookCertDir, "webhook-cert-dir", "/etc/velad-controller/webhook", "folder with the webhook's tls.crt and tls.key")
 	zopts := zap.Options{}
 	zopts.BindFlags(flag.CommandLine)
 	flag.Parse()

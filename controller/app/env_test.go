@@ -71,9 +71,17 @@ func setup() error {
 	if err := install.CRDs(ctx, env.c, time.Minute); err != nil {
 		return err
 	}
-	mgr, err := manager.New(rest.CopyConfig(env.cfg), manager.Options{MetricsAddr: "0", ProbeAddr: "0",
-		InstallDefinitions: true, SkipNameValidation: true, RevisionLimit: 10})
+	hook, err := newTestWebhook(env.dir)
 	if err != nil {
+		return err
+	}
+	mgr, err := manager.New(rest.CopyConfig(env.cfg), manager.Options{MetricsAddr: "0", ProbeAddr: "0",
+		InstallDefinitions: true, SkipNameValidation: true, RevisionLimit: 10,
+		WebhookHost: "127.0.0.1", WebhookPort: hook.port, WebhookCertDir: hook.certDir})
+	if err != nil {
+		return err
+	}
+	if err := hook.register(ctx, env.c); err != nil {
 		return err
 	}
 	mctx, cancel := context.WithCancel(ctx)

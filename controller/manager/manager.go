@@ -18,12 +18,14 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+	"sigs.k8s.io/controller-runtime/pkg/webhook"
 
 	"github.com/velad-dev/velad/controller/api/v1beta1"
 	"github.com/velad-dev/velad/controller/app"
 	"github.com/velad-dev/velad/controller/definitions"
 	"github.com/velad-dev/velad/controller/install"
 	"github.com/velad-dev/velad/controller/render"
+	appwebhook "github.com/velad-dev/velad/controller/webhook"
 )
 
 // Options configure the controller.
@@ -53,6 +55,11 @@ type Options struct {
 	InstallDefinitions bool
 	// SkipNameValidation allows several managers in one process (tests).
 	SkipNameValidation bool
+	// WebhookPort serves the Application admission webhook over TLS with
+	// the tls.crt and tls.key of WebhookCertDir; 0 turns it off.
+	WebhookPort    int
+	WebhookHost    string
+	WebhookCertDir string
 }
 
 // DefaultMemoSize is how many rendered components the controller
@@ -95,7 +102,12 @@ func New(cfg *rest.Config, o Options) (manager.Manager, error) {
 		leNS = "vela-system"
 	}
 	skip := o.SkipNameValidation
+	var webhookServer webhook.Server
+	if o.WebhookPort > 0 {
+		webhookServer = webhook.NewServer(webhook.Options{Host: o.WebhookHost, Port: o.WebhookPort, CertDir: o.WebhookCertDir})
+	}
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+		WebhookServer:           webhookServer,
 		Scheme:                  scheme,
 		Metrics:                 metricsserver.Options{BindAddress: o.MetricsAddr},
 		HealthProbeBindAddress:  o.ProbeAddr,
@@ -129,6 +141,12 @@ func New(cfg *rest.Config, o Options) (manager.Manager, error) {
 	if err := r.SetupWithManager(mgr); err != nil {
 		return nil, fmt.Errorf("set up application controller: %w", err)
 	}
+	if webhookServer != nil {
+		// GetWebhookServer (not the server itself) adds it to what the
+		// manager starts.
+		webhookServer = mgr.GetWebhookServer()
+		webhookServer.Register(appwebhook.ApplicationPath, &webhook.Admission{Handler: appwebhook.NewApplicationHandler(scheme, r.Validate)})
+	}
 	if o.InstallDefinitions {
 		if err := mgr.Add(definitionInstaller{c: mgr.GetClient()}); err != nil {
 			return nil, err
@@ -138,7 +156,13 @@ func New(cfg *rest.Config, o Options) (manager.Manager, error) {
 		if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
 			return nil, err
 		}
-		if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
+		ready := healthz.Ping
+		if webhookServer != nil {
+			// Ready once the webhook serves: the API server calls it for
+			// every Application written.
+			ready = webhookServer.StartedChecker()
+		}
+		if err := mgr.AddReadyzCheck("readyz", ready); err != nil {
 			return nil, err
 		}
 	}
