@@ -3,6 +3,8 @@ package bootstrap
 import (
 	"context"
 	"fmt"
+	"os/exec"
+	"path/filepath"
 	"time"
 
 	"k8s.io/client-go/kubernetes"
@@ -40,9 +42,11 @@ func InstallSteps(o *InstallOptions) []Step {
 			}
 			return Preflight(o.Host, cfg)
 		}},
-		{"Installing the velad binary to " + InstalledBinary, func(context.Context) error {
-			_, err := installBinary(o.Self)
-			return err
+		{"Installing the velad binary to " + InstalledBinary + " (and vela, kubectl links)", func(context.Context) error {
+			if _, err := installBinary(o.Self); err != nil {
+				return err
+			}
+			return linkCommands(filepath.Dir(InstalledBinary), InstalledBinary, exec.LookPath)
 		}},
 		{"Starting velad (" + o.Daemon.Kind() + ")", func(context.Context) error { return o.Daemon.Install(o.ServerArgs) }},
 		{"Waiting for the API server", func(ctx context.Context) error {

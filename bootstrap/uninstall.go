@@ -50,7 +50,7 @@ func removeFiles(cfg config.Config) error {
 	if cfg.KubeconfigPath != "" {
 		paths = append(paths, cfg.KubeconfigPath)
 	}
-	var errs []error
+	errs := []error{unlinkCommands(filepath.Dir(InstalledBinary), InstalledBinary)}
 	for _, path := range paths {
 		errs = append(errs, removeAll(path))
 	}

@@ -71,8 +71,9 @@ func TestNodeLifecycle(t *testing.T) {
 	// The README's quick start: the hello Application, delivered by the
 	// controller, serves from the embedded hello image behind a ClusterIP.
 	runOK(t, 3*time.Minute, bin, "up", "-f", "../examples/hello.yaml", "--kubeconfig", kubeconfig, "--wait", "--timeout", "2m")
-	if out := runOK(t, time.Minute, bin, "status", "hello", "--kubeconfig", kubeconfig); !strings.Contains(out, "running") {
-		t.Fatalf("velad status hello:\n%s", out)
+	// Through the `vela` link install made, as KubeVela users type it.
+	if out := runOK(t, time.Minute, "/usr/local/bin/vela", "status", "hello", "--kubeconfig", kubeconfig); !strings.Contains(out, "running") {
+		t.Fatalf("vela status hello:\n%s", out)
 	}
 	svc := waitService(t, cs, "hello")
 	waitPodsRunning(t, cs, helloPods)
@@ -402,6 +403,11 @@ func assertNoLeftovers(t *testing.T, dataDir, kubeconfig string) {
 	for _, path := range []string{dataDir, kubeconfig, "/etc/velad", "/usr/local/bin/velad", "/run/velad"} {
 		if _, err := os.Stat(path); err == nil {
 			t.Errorf("left behind: %s", path)
+		}
+	}
+	for _, link := range []string{"/usr/local/bin/vela", "/usr/local/bin/kubectl"} {
+		if dest, err := os.Readlink(link); err == nil && dest == "/usr/local/bin/velad" {
+			t.Errorf("left behind: %s -> %s", link, dest)
 		}
 	}
 	mounts, _ := os.ReadFile("/proc/self/mountinfo")

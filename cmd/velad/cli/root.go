@@ -52,9 +52,13 @@ func flagError(cmd *cobra.Command, err error) error {
 // Execute runs the root command and returns the process exit code.
 func Execute() int {
 	cmd := NewRootCommand()
-	// Invoked as `vela` (a symlink), the app commands read as vela's.
-	if name := filepath.Base(os.Args[0]); name == "vela" {
+	// Invoked as `vela` (a link install makes), the app commands read as
+	// vela's; as `kubectl`, velad is the embedded kubectl.
+	switch name := filepath.Base(os.Args[0]); name {
+	case "vela":
 		cmd.Use = name
+	case "kubectl":
+		cmd.SetArgs(append([]string{"kubectl"}, os.Args[1:]...))
 	}
 	if err := cmd.ExecuteContext(context.Background()); err != nil {
 		msg := err.Error()
