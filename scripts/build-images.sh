@@ -24,7 +24,9 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 out="$root/_output/images"
 payloads="$root/embedded/assets/payload"
 payload="$payloads/images.tar.zst"
-export CGO_ENABLED=0 GOFLAGS=-trimpath
+# No VCS stamp: a commit that does not change a program must not change
+# its image (nor roll out a new controller).
+export CGO_ENABLED=0 GOFLAGS="-trimpath -buildvcs=false"
 
 mkdir -p "$out/bin" "$payloads"
 echo "building image binaries"
