@@ -1,0 +1,56 @@
+package bootstrap
+
+import (
+	"strings"
+	"testing"
+)
+
+// --cluster-only (no controller chart) installs Kubernetes alone; otherwise
+// the controller is installed, then awaited, after the cluster is ready.
+func TestInstallStepsController(t *testing.T) {
+	names := func(o *InstallOptions) []string {
+		var out []string
+		for _, s := range InstallSteps(o) {
+			out = append(out, s.Name)
+		}
+		return out
+	}
+	clusterOnly := names(&InstallOptions{Daemon: NewDaemon()})
+	for _, n := range clusterOnly {
+		if strings.Contains(n, "controller") {
+			t.Errorf("--cluster-only runs %q", n)
+		}
+	}
+	full := names(&InstallOptions{Daemon: NewDaemon(), Controller: &ControllerChart{}})
+	if len(full) != len(clusterOnly)+2 {
+		t.Fatalf("steps with the controller:\n%s", strings.Join(full, "\n"))
+	}
+	for i, n := range clusterOnly {
+		if full[i] != n {
+			t.Fatalf("step %d is %q, want the cluster's steps first (%q)", i, full[i], n)
+		}
+	}
+	if !strings.HasPrefix(full[len(full)-2], "Installing the velad controller") || !strings.HasPrefix(full[len(full)-1], "Waiting for the velad controller") {
+		t.Errorf("last steps: %q", full[len(full)-2:])
+	}
+}
+
+func TestSplitImage(t *testing.T) {
+	for _, tc := range []struct{ ref, repo, tag string }{
+		{"docker.io/velad/controller:0.1.0-abc", "docker.io/velad/controller", "0.1.0-abc"},
+		{"registry.local:5000/velad/controller:v1", "registry.local:5000/velad/controller", "v1"},
+		{"registry.local:5000/velad/controller", "", ""},
+		{"controller", "", ""},
+	} {
+		repo, tag, err := splitImage(tc.ref)
+		if tc.repo == "" {
+			if err == nil {
+				t.Errorf("%s: no error, want 'has no tag'", tc.ref)
+			}
+			continue
+		}
+		if err != nil || repo != tc.repo || tag != tc.tag {
+			t.Errorf("%s: %q %q %v", tc.ref, repo, tag, err)
+		}
+	}
+}
