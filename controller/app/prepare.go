@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/velad-dev/velad/controller/api/v1beta1"
@@ -108,6 +110,9 @@ func (run *appRun) revise(ctx context.Context, used []*definition.Definition) er
 	n := int64(1)
 	if latest != nil {
 		n = latest.Revision + 1
+		if err := run.markSucceeded(ctx, latest.Name); err != nil {
+			return err
+		}
 	}
 	rev, err := run.r.revisions().Create(ctx, app, n, hash, used)
 	if err != nil {
@@ -119,6 +124,18 @@ func (run *appRun) revise(ctx context.Context, used []*definition.Definition) er
 	app.Status.Workflow = nil
 	run.r.event(app, "Normal", "Revised", "created revision %s", rev.Name)
 	return nil
+}
+
+// markSucceeded records on the revision being replaced that its workflow
+// succeeded (the GarbageCollected condition names the revision whose
+// success it followed), for `velad workflow rollback`. Done here, when a
+// revision is replaced, it costs a write only when the spec changes.
+func (run *appRun) markSucceeded(ctx context.Context, rev string) error {
+	c := meta.FindStatusCondition(run.app.Status.Conditions, ConditionCollected)
+	if c == nil || c.Status != metav1.ConditionTrue || c.Message != rev {
+		return nil
+	}
+	return run.r.revisions().MarkSucceeded(ctx, run.app.Namespace, rev)
 }
 
 // useSnapshot renders the revision's snapshot instead of the live spec:

@@ -17,6 +17,7 @@ import (
 
 	"github.com/velad-dev/velad/controller/api/v1beta1"
 	"github.com/velad-dev/velad/controller/manager"
+	"github.com/velad-dev/velad/controller/revision"
 	"github.com/velad-dev/velad/controller/tracker"
 	"github.com/velad-dev/velad/controller/workflow"
 )
@@ -255,6 +256,38 @@ func Workflow(ctx context.Context, c client.Client, ns, name string, op Workflow
 		return fmt.Errorf("%s workflow of %s/%s: %w", op, ns, name, err)
 	}
 	return nil
+}
+
+// Rollback puts back the spec of the newest earlier revision whose
+// workflow succeeded; the controller delivers it as a new revision (and
+// collects what only the abandoned one applied). It returns the name of
+// the revision rolled back to.
+func Rollback(ctx context.Context, c client.Client, ns, name string) (string, error) {
+	var target string
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		app, err := Get(ctx, c, ns, name)
+		if err != nil {
+			return err
+		}
+		cur := app.Status.LatestRevision
+		if cur == nil {
+			return fmt.Errorf("the application has no revision yet")
+		}
+		rev, err := revision.LastSucceeded(ctx, c, app, cur.Revision)
+		if err != nil {
+			return err
+		}
+		if rev == nil {
+			return fmt.Errorf("no revision before %s succeeded: nothing to roll back to", cur.Name)
+		}
+		target = rev.Name
+		app.Spec = *rev.Spec.Application.Spec.DeepCopy()
+		return c.Update(ctx, app)
+	})
+	if err != nil {
+		return "", fmt.Errorf("roll back %s/%s: %w", ns, name, err)
+	}
+	return target, nil
 }
 
 func applyOp(app *v1beta1.Application, op WorkflowOp) error {

@@ -15,6 +15,7 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/velad-dev/velad/controller/api/v1beta1"
@@ -249,4 +250,37 @@ func Number(name, app string) int64 {
 		return 0
 	}
 	return n
+}
+
+// MarkSucceeded records that the workflow of revision name finished
+// successfully: what `velad workflow rollback` goes back to.
+func (s *Store) MarkSucceeded(ctx context.Context, namespace, name string) error {
+	rev := &v1beta1.ApplicationRevision{}
+	rev.Namespace, rev.Name = namespace, name
+	patch := client.RawPatch(types.MergePatchType, []byte(`{"status":{"succeeded":true}}`))
+	if err := s.Client.Status().Patch(ctx, rev, patch); client.IgnoreNotFound(err) != nil {
+		return fmt.Errorf("mark application revision %s succeeded: %w", name, err)
+	}
+	return nil
+}
+
+// LastSucceeded returns the newest revision of app older than revision
+// before whose workflow succeeded, or nil when there is none.
+func LastSucceeded(ctx context.Context, r client.Reader, app *v1beta1.Application, before int64) (*v1beta1.ApplicationRevision, error) {
+	var l v1beta1.ApplicationRevisionList
+	if err := r.List(ctx, &l, client.InNamespace(app.Namespace), client.MatchingLabels{v1beta1.LabelAppName: app.Name}); err != nil {
+		return nil, fmt.Errorf("list application revisions of %s: %w", app.Name, err)
+	}
+	var best *v1beta1.ApplicationRevision
+	for i := range l.Items {
+		rev := &l.Items[i]
+		n := Number(rev.Name, app.Name)
+		if !rev.Status.Succeeded || n == 0 || n >= before {
+			continue
+		}
+		if best == nil || n > Number(best.Name, app.Name) {
+			best = rev
+		}
+	}
+	return best, nil
 }

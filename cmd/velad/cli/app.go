@@ -352,7 +352,7 @@ func newDeleteCommand() *cobra.Command {
 func newWorkflowCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "workflow",
-		Short: "Suspend, resume, terminate or restart an application's workflow",
+		Short: "Suspend, resume, terminate, restart or roll back an application's workflow",
 	}
 	for _, op := range []struct {
 		op    appcli.WorkflowOp
@@ -383,5 +383,32 @@ func newWorkflowCommand() *cobra.Command {
 		f.bind(sub)
 		cmd.AddCommand(sub)
 	}
+	cmd.AddCommand(newRollbackCommand())
+	return cmd
+}
+
+func newRollbackCommand() *cobra.Command {
+	var f clusterFlags
+	cmd := &cobra.Command{
+		Use:   "rollback APP",
+		Short: "Go back to the newest earlier revision whose workflow succeeded",
+		Long: `Rollback puts the spec of the newest earlier revision whose workflow
+succeeded back into the application; the controller delivers it as a new
+revision and removes what only the abandoned revision applied.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, ns, err := f.client()
+			if err != nil {
+				return err
+			}
+			rev, err := appcli.Rollback(orBackground(cmd.Context()), c, ns, args[0])
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "application %s/%s rolled back to the spec of %s\n", ns, args[0], rev)
+			return nil
+		},
+	}
+	f.bind(cmd)
 	return cmd
 }

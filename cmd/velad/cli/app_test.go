@@ -67,7 +67,7 @@ func TestPrintList(t *testing.T) {
 func TestAppCommandsNeedArgs(t *testing.T) {
 	cases := []struct {
 		args []string
-	}{{[]string{"status"}}, {[]string{"delete"}}, {[]string{"workflow", "resume"}}, {[]string{"up"}}}
+	}{{[]string{"status"}}, {[]string{"delete"}}, {[]string{"workflow", "resume"}}, {[]string{"workflow", "rollback"}}, {[]string{"up"}}}
 	for _, tc := range cases {
 		if _, err := run(t, NewRootCommand(), "", tc.args...); err == nil {
 			t.Errorf("velad %v: want an error", tc.args)
