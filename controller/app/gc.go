@@ -11,6 +11,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 
 	"github.com/velad-dev/velad/controller/api/v1beta1"
+	"github.com/velad-dev/velad/controller/tracker"
 	"github.com/velad-dev/velad/controller/workflow"
 )
 
@@ -34,8 +35,11 @@ func (run *appRun) collect(ctx context.Context, wf workflowResult) error {
 	// same name are collected with the next revision.
 	n := 0
 	if run.rev.Revision != 1 {
-		var err error
-		if n, err = run.r.tracker().Collect(ctx, run.app, run.rev.Name); err != nil {
+		policy, err := tracker.PolicyOf(run.spec)
+		if err != nil {
+			return err
+		}
+		if n, err = run.r.tracker().Collect(ctx, run.app, run.rev.Name, policy); err != nil {
 			return fmt.Errorf("garbage-collect resources of %s/%s: %w", run.app.Namespace, run.app.Name, err)
 		}
 	}
@@ -59,7 +63,13 @@ func (r *Reconciler) finalize(ctx context.Context, app *v1beta1.Application) (ct
 		// Best effort: the status only informs `velad status` meanwhile.
 		_ = r.Client.Status().Update(ctx, app)
 	}
-	if err := r.tracker().DeleteAll(ctx, app); err != nil {
+	// A policy the app cannot be read with (it is being deleted) keeps
+	// nothing back: everything it applied goes.
+	policy, err := tracker.PolicyOf(app)
+	if err != nil {
+		policy = tracker.Policy{}
+	}
+	if err := r.tracker().DeleteAll(ctx, app, policy); err != nil {
 		return ctrl.Result{}, fmt.Errorf("delete resources of application %s/%s: %w", app.Namespace, app.Name, err)
 	}
 	controllerutil.RemoveFinalizer(app, Finalizer)

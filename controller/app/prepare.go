@@ -114,7 +114,12 @@ func (run *appRun) revise(ctx context.Context, used []*definition.Definition) er
 			return err
 		}
 	}
-	rev, err := run.r.revisions().Create(ctx, app, n, hash, used)
+	store := run.r.revisions()
+	// A garbage-collect policy may say how many revisions to keep.
+	if p, err := tracker.PolicyOf(app); err == nil && p.ApplicationRevisionLimit > 0 {
+		store.Limit = p.ApplicationRevisionLimit
+	}
+	rev, err := store.Create(ctx, app, n, hash, used)
 	if err != nil {
 		return err
 	}

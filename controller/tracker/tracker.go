@@ -161,9 +161,15 @@ func (t *Tracker) List(ctx context.Context, app *v1beta1.Application) ([]v1beta1
 }
 
 // Collect deletes the objects of every other tracker of app that the
-// tracker of revision does not record, then those trackers. It returns
-// how many objects it deleted.
-func (t *Tracker) Collect(ctx context.Context, app *v1beta1.Application, revision string) (int, error) {
+// tracker of revision does not record, then those trackers, as policy
+// allows: with keepLegacyResource nothing goes before the app does, and a
+// tracker keeps the resources its rules keep (onAppDelete, never), so
+// that they are still known when the app is deleted. It returns how many
+// objects it deleted.
+func (t *Tracker) Collect(ctx context.Context, app *v1beta1.Application, revision string, policy Policy) (int, error) {
+	if policy.KeepLegacyResource {
+		return 0, nil
+	}
 	all, err := t.List(ctx, app)
 	if err != nil {
 		return 0, err
@@ -183,17 +189,26 @@ func (t *Tracker) Collect(ctx context.Context, app *v1beta1.Application, revisio
 		if rt.Name == current {
 			continue
 		}
+		kept := 0
 		for _, m := range rt.Spec.ManagedResources {
 			if keep[Key(m.ClusterObjectReference)] || m.SkipGC {
 				continue
 			}
-			gone, err := t.deleteObject(ctx, m.ClusterObjectReference)
+			strategy, propagation := policy.StrategyFor(m)
+			if strategy != OnAppUpdate {
+				kept++
+				continue
+			}
+			gone, err := t.deleteObject(ctx, m.ClusterObjectReference, propagation)
 			if err != nil {
 				return deleted, err
 			}
 			if gone {
 				deleted++
 			}
+		}
+		if kept > 0 {
+			continue
 		}
 		if err := client.IgnoreNotFound(t.Client.Delete(ctx, rt)); err != nil {
 			return deleted, fmt.Errorf("delete resource tracker %s: %w", rt.Name, err)
@@ -202,8 +217,9 @@ func (t *Tracker) Collect(ctx context.Context, app *v1beta1.Application, revisio
 	return deleted, nil
 }
 
-// DeleteAll deletes every object app applied and its trackers.
-func (t *Tracker) DeleteAll(ctx context.Context, app *v1beta1.Application) error {
+// DeleteAll deletes every object app applied, but those policy says never
+// to delete, and its trackers.
+func (t *Tracker) DeleteAll(ctx context.Context, app *v1beta1.Application, policy Policy) error {
 	all, err := t.List(ctx, app)
 	if err != nil {
 		return err
@@ -211,10 +227,11 @@ func (t *Tracker) DeleteAll(ctx context.Context, app *v1beta1.Application) error
 	for i := range all {
 		rt := &all[i]
 		for _, m := range rt.Spec.ManagedResources {
-			if m.SkipGC {
+			strategy, propagation := policy.StrategyFor(m)
+			if m.SkipGC || strategy == Never {
 				continue
 			}
-			if _, err := t.deleteObject(ctx, m.ClusterObjectReference); err != nil {
+			if _, err := t.deleteObject(ctx, m.ClusterObjectReference, propagation); err != nil {
 				return err
 			}
 		}
@@ -225,15 +242,15 @@ func (t *Tracker) DeleteAll(ctx context.Context, app *v1beta1.Application) error
 	return nil
 }
 
-// deleteObject deletes one object in the background; an object that is
+// deleteObject deletes one object (dependents: propagation); an object that is
 // already gone, or whose kind no longer exists, counts as deleted.
-func (t *Tracker) deleteObject(ctx context.Context, r v1beta1.ClusterObjectReference) (bool, error) {
+func (t *Tracker) deleteObject(ctx context.Context, r v1beta1.ClusterObjectReference, propagation metav1.DeletionPropagation) (bool, error) {
 	u := &unstructured.Unstructured{}
 	u.SetAPIVersion(r.APIVersion)
 	u.SetKind(r.Kind)
 	u.SetNamespace(r.Namespace)
 	u.SetName(r.Name)
-	err := t.Client.Delete(ctx, u, client.PropagationPolicy(metav1.DeletePropagationBackground))
+	err := t.Client.Delete(ctx, u, client.PropagationPolicy(propagation))
 	if err == nil {
 		return true, nil
 	}
