@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -106,9 +107,18 @@ func Up(ctx context.Context, c client.Client, app *v1beta1.Application) (bool, e
 		return c.Update(ctx, cur)
 	})
 	if err != nil {
-		return false, fmt.Errorf("apply application %s/%s: %w", app.Namespace, app.Name, err)
+		return false, fmt.Errorf("apply application %s/%s: %w%s", app.Namespace, app.Name, err, hint(err))
 	}
 	return created, nil
+}
+
+// hint says what to do when the API server could not ask the controller's
+// admission webhook (the controller is down or still starting).
+func hint(err error) string {
+	if strings.Contains(err.Error(), "failed calling webhook") {
+		return "; the velad controller is not answering: check 'velad status' (or kubectl -n vela-system get pods) and try again"
+	}
+	return ""
 }
 
 func merge(a, b map[string]string) map[string]string {
@@ -285,7 +295,7 @@ func Rollback(ctx context.Context, c client.Client, ns, name string) (string, er
 		return c.Update(ctx, app)
 	})
 	if err != nil {
-		return "", fmt.Errorf("roll back %s/%s: %w", ns, name, err)
+		return "", fmt.Errorf("roll back %s/%s: %w%s", ns, name, err, hint(err))
 	}
 	return target, nil
 }
