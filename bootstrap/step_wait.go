@@ -73,10 +73,14 @@ func DeploymentAvailable(ctx context.Context, cs kubernetes.Interface, ns, name 
 	if d.Spec.Replicas != nil {
 		want = *d.Spec.Replicas
 	}
-	state := fmt.Sprintf("%d/%d available", d.Status.AvailableReplicas, want)
-	if d.Status.UpdatedReplicas < want {
-		// A rollout (an upgrade's new image) is under way.
-		state += fmt.Sprintf(", %d/%d updated", d.Status.UpdatedReplicas, want)
+	st := d.Status
+	state := fmt.Sprintf("%d/%d available", st.AvailableReplicas, want)
+	// As `kubectl rollout status`: an upgrade is done when every replica
+	// runs the new template, is available, and no old one is left.
+	if st.UpdatedReplicas < want || st.Replicas > st.UpdatedReplicas {
+		state += fmt.Sprintf(", %d/%d updated, %d old", st.UpdatedReplicas, want, max(st.Replicas-st.UpdatedReplicas, 0))
 	}
-	return d.Status.ObservedGeneration >= d.Generation && d.Status.UpdatedReplicas >= want && d.Status.AvailableReplicas >= want, state
+	done := st.ObservedGeneration >= d.Generation && st.UpdatedReplicas >= want &&
+		st.Replicas <= st.UpdatedReplicas && st.AvailableReplicas >= st.UpdatedReplicas && st.AvailableReplicas >= want
+	return done, state
 }

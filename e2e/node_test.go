@@ -143,8 +143,20 @@ func TestNodeLifecycle(t *testing.T) {
 	}
 
 	// Installing again on an installed machine is safe: same pods, same data.
+	// It upgrades the controller's Helm release too: a changed value rolls
+	// out, and install waits for the new pod.
 	before := podUID(t, cs, "app=writer")
-	runOK(t, 6*time.Minute, bin, "install", "--data-dir", dataDir, "-o", kubeconfig, "--timeout", "4m")
+	runOK(t, 6*time.Minute, bin, "install", "--data-dir", dataDir, "-o", kubeconfig, "--timeout", "4m", "--set", "logLevel=debug")
+	ctrlDep, err := cs.AppsV1().Deployments("vela-system").Get(ctx, "velad-controller", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if args := strings.Join(ctrlDep.Spec.Template.Spec.Containers[0].Args, " "); !strings.Contains(args, "--zap-log-level=debug") {
+		t.Errorf("controller args after the upgrade: %s", args)
+	}
+	if ctrlDep.Status.UpdatedReplicas != 1 || ctrlDep.Status.AvailableReplicas != 1 || ctrlDep.Status.ObservedGeneration != ctrlDep.Generation {
+		t.Errorf("install returned before the upgraded controller rolled out: %+v", ctrlDep.Status)
+	}
 	waitPodsRunning(t, cs, "app=writer")
 	if after := podUID(t, cs, "app=writer"); after != before {
 		t.Errorf("re-install replaced the writer pod (%s → %s)", before, after)
