@@ -196,18 +196,39 @@ func done(p v1beta1.WorkflowStepPhase) bool {
 }
 
 // runNodes runs a list of steps one after another, or as a DAG, and
-// returns the phase of the list as a whole.
+// returns the phase of the list as a whole. After a step fails, the steps
+// it leads to are skipped unless their `if` says to run them (`always`,
+// `status.<step>.failed`, ...); the list then ends failed.
 func (r *run) runNodes(ctx context.Context, nodes []node, dag bool) (v1beta1.WorkflowStepPhase, error) {
 	if !dag {
+		failed := false
 		for i := range nodes {
 			n := &nodes[i]
-			if done(n.status.Phase) {
+			switch {
+			case done(n.status.Phase):
+				continue
+			case n.status.Phase == v1beta1.WorkflowStepFailed:
+				failed = true
+				continue
+			}
+			if !r.gate(n, nodes, failed) {
+				failed = failed || n.status.Phase == v1beta1.WorkflowStepFailed
 				continue
 			}
 			p, err := r.runNode(ctx, n)
-			if err != nil || !done(p) {
+			if err != nil {
 				return p, err
 			}
+			if p == v1beta1.WorkflowStepFailed {
+				failed = true
+				continue
+			}
+			if !done(p) {
+				return p, nil
+			}
+		}
+		if failed {
+			return v1beta1.WorkflowStepFailed, nil
 		}
 		return v1beta1.WorkflowStepSucceeded, nil
 	}
@@ -215,13 +236,14 @@ func (r *run) runNodes(ctx context.Context, nodes []node, dag bool) (v1beta1.Wor
 	for i := range nodes {
 		phases[nodes[i].spec.Name] = nodes[i].status.Phase
 	}
+	finished := func(p v1beta1.WorkflowStepPhase) bool { return done(p) || p == v1beta1.WorkflowStepFailed }
 	// Passes until nothing more can start: a chain whose steps finish at
 	// once completes in one Run. Bounded by the number of steps.
 	for pass := 0; pass <= len(nodes); pass++ {
 		progressed := false
 		for i := range nodes {
 			n := &nodes[i]
-			if done(phases[n.spec.Name]) || phases[n.spec.Name] == v1beta1.WorkflowStepFailed {
+			if finished(phases[n.spec.Name]) {
 				continue
 			}
 			ready, blocked := true, false
@@ -230,14 +252,15 @@ func (r *run) runNodes(ctx context.Context, nodes []node, dag bool) (v1beta1.Wor
 				if !known {
 					continue
 				}
-				if dp == v1beta1.WorkflowStepFailed {
-					blocked = true
-				}
-				if !done(dp) {
-					ready = false
-				}
+				blocked = blocked || dp == v1beta1.WorkflowStepFailed
+				ready = ready && finished(dp)
 			}
-			if blocked || !ready {
+			if !ready {
+				continue
+			}
+			if !r.gate(n, nodes, blocked) {
+				phases[n.spec.Name] = n.status.Phase
+				progressed = true
 				continue
 			}
 			p, err := r.runNode(ctx, n)
@@ -245,7 +268,7 @@ func (r *run) runNodes(ctx context.Context, nodes []node, dag bool) (v1beta1.Wor
 				return v1beta1.WorkflowStepRunning, err
 			}
 			if p != phases[n.spec.Name] {
-				progressed = progressed || done(p)
+				progressed = progressed || finished(p)
 				phases[n.spec.Name] = p
 			}
 		}
@@ -253,25 +276,84 @@ func (r *run) runNodes(ctx context.Context, nodes []node, dag bool) (v1beta1.Wor
 			break
 		}
 	}
-	agg := v1beta1.WorkflowStepSucceeded
-	for _, p := range phases {
+	agg, failed, conditional := v1beta1.WorkflowStepSucceeded, false, false
+	for i := range nodes {
+		p := phases[nodes[i].spec.Name]
 		switch {
 		case p == v1beta1.WorkflowStepFailed:
-			return v1beta1.WorkflowStepFailed, nil
+			failed = true
 		case p == v1beta1.WorkflowStepSuspending:
 			agg = v1beta1.WorkflowStepSuspending
-		case !done(p) && agg != v1beta1.WorkflowStepSuspending:
-			agg = v1beta1.WorkflowStepRunning
+		case !done(p):
+			conditional = conditional || nodes[i].spec.If != ""
+			if agg != v1beta1.WorkflowStepSuspending {
+				agg = v1beta1.WorkflowStepRunning
+			}
 		}
+	}
+	// A failure ends the list at once, unless a step still to come has an
+	// `if` that may run it because of that failure.
+	if failed && (agg == v1beta1.WorkflowStepSucceeded || !conditional) {
+		return v1beta1.WorkflowStepFailed, nil
 	}
 	return agg, nil
 }
 
-// runNode runs one step (a suspend, a group, or an executor step).
+// gate decides whether step n runs now: its `if` holds (evaluated over the
+// steps of its list), or it has none and nothing before it failed. A step
+// that does not run is marked skipped (or failed, when its `if` is not a
+// valid condition).
+func (r *run) gate(n *node, nodes []node, failedBefore bool) bool {
+	if n.spec.If == "" {
+		if failedBefore {
+			r.set(n.status, v1beta1.WorkflowStepSkipped, ReasonSkip, "an earlier step failed")
+			return false
+		}
+		return true
+	}
+	steps := make([]v1beta1.StepStatus, 0, len(nodes))
+	for i := range nodes {
+		steps = append(steps, *nodes[i].status)
+		for j := range nodes[i].subs {
+			steps = append(steps, *nodes[i].subs[j].status)
+		}
+	}
+	ok, err := evalIf(n.spec.If, steps)
+	switch {
+	case err != nil:
+		r.set(n.status, v1beta1.WorkflowStepFailed, ReasonInvalidIf, fmt.Sprintf("step %q: %v", n.spec.Name, err))
+		return false
+	case !ok:
+		r.set(n.status, v1beta1.WorkflowStepSkipped, ReasonSkip, fmt.Sprintf("if %q is false", n.spec.If))
+		return false
+	}
+	return true
+}
+
+// runNode runs one step (a suspend, a group, or an executor step), or
+// fails it when its timeout has passed.
 func (r *run) runNode(ctx context.Context, n *node) (v1beta1.WorkflowStepPhase, error) {
 	if n.status.FirstExecuteTime.IsZero() {
 		n.status.FirstExecuteTime = metav1.NewTime(r.now)
 	}
+	at, timed, err := deadline(n.spec, n.status)
+	switch {
+	case err != nil:
+		r.set(n.status, v1beta1.WorkflowStepFailed, ReasonInvalidTimer, err.Error())
+		return n.status.Phase, nil
+	case timed && !r.now.Before(at):
+		r.set(n.status, v1beta1.WorkflowStepFailed, ReasonTimeout, fmt.Sprintf("step %q did not finish within %s", n.spec.Name, n.spec.Timeout))
+		return n.status.Phase, nil
+	}
+	p, err := r.runStep(ctx, n)
+	if timed && err == nil && !done(p) && p != v1beta1.WorkflowStepFailed {
+		r.schedule(at.Sub(r.now)) // look again when it times out
+	}
+	return p, err
+}
+
+// runStep runs one step once.
+func (r *run) runStep(ctx context.Context, n *node) (v1beta1.WorkflowStepPhase, error) {
 	switch n.spec.Type {
 	case TypeSuspend:
 		return r.suspend(n), nil

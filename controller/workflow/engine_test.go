@@ -109,3 +109,85 @@ func TestManualSuspendStays(t *testing.T) {
 		t.Fatalf("got %+v, ran %v", res, ex.ran)
 	}
 }
+
+func withIf(s v1beta1.WorkflowStep, cond string) v1beta1.WorkflowStep {
+	s.If = cond
+	return s
+}
+
+// `if` decides whether a step runs; after a failure only steps whose `if`
+// allows it run, and the workflow still ends failed.
+func TestIfConditions(t *testing.T) {
+	seq := v1beta1.WorkflowExecuteMode{Steps: v1beta1.WorkflowModeStep, SubSteps: v1beta1.WorkflowModeDAG}
+	dag := v1beta1.WorkflowExecuteMode{Steps: v1beta1.WorkflowModeDAG, SubSteps: v1beta1.WorkflowModeDAG}
+	all := map[string]bool{"a": true, "b": true, "c": true, "notify": true, "cleanup": true}
+	cases := []struct {
+		name  string
+		plan  Plan
+		want  Phase
+		phase map[string]v1beta1.WorkflowStepPhase
+	}{
+		{"always runs after a failure", Plan{[]v1beta1.WorkflowStep{step("bad", "t"), step("b", "t"), withIf(step("cleanup", "t"), "always")}, seq},
+			PhaseFailed, map[string]v1beta1.WorkflowStepPhase{"b": v1beta1.WorkflowStepSkipped, "cleanup": v1beta1.WorkflowStepSucceeded}},
+		{"a condition on a failed step", Plan{[]v1beta1.WorkflowStep{step("bad", "t"), withIf(step("notify", "t"), "status.bad.failed")}, seq},
+			PhaseFailed, map[string]v1beta1.WorkflowStepPhase{"notify": v1beta1.WorkflowStepSucceeded}},
+		{"a false condition skips", Plan{[]v1beta1.WorkflowStep{step("a", "t"), withIf(step("notify", "t"), `status.a.phase != "succeeded"`), step("b", "t")}, seq},
+			PhaseSucceeded, map[string]v1beta1.WorkflowStepPhase{"notify": v1beta1.WorkflowStepSkipped, "b": v1beta1.WorkflowStepSucceeded}},
+		{"a step name with a dash", Plan{[]v1beta1.WorkflowStep{step("a", "t"), withIf(step("b", "t"), `status["a"].succeeded && !status["a"].timeout`)}, seq},
+			PhaseSucceeded, map[string]v1beta1.WorkflowStepPhase{"b": v1beta1.WorkflowStepSucceeded}},
+		{"an invalid condition fails the step", Plan{[]v1beta1.WorkflowStep{step("a", "t"), withIf(step("b", "t"), "status.nope.failed")}, seq},
+			PhaseFailed, map[string]v1beta1.WorkflowStepPhase{"b": v1beta1.WorkflowStepFailed}},
+		{"dag: dependents of a failure are skipped", Plan{[]v1beta1.WorkflowStep{step("bad", "t"), step("b", "t", "bad"), withIf(step("c", "t", "bad"), "status.bad.failed")}, dag},
+			PhaseFailed, map[string]v1beta1.WorkflowStepPhase{"b": v1beta1.WorkflowStepSkipped, "c": v1beta1.WorkflowStepSucceeded}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			st := &v1beta1.WorkflowStatus{}
+			now := time.Unix(1000, 0)
+			Init(st, tc.plan, "app-v1", now)
+			res, err := (&Engine{Exec: &fakeExec{done: all}, Now: func() time.Time { return now }}).Run(context.Background(), tc.plan, st)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Phase != tc.want {
+				t.Errorf("phase = %s (%s), want %s", res.Phase, res.Message, tc.want)
+			}
+			for _, s := range st.Steps {
+				if want, ok := tc.phase[s.Name]; ok && s.Phase != want {
+					t.Errorf("step %s = %s (%s), want %s", s.Name, s.Phase, s.Message, want)
+				}
+			}
+		})
+	}
+}
+
+// A step not done within its timeout fails with reason Timeout; the
+// engine asks to be run again when the timeout falls due.
+func TestStepTimeout(t *testing.T) {
+	seq := v1beta1.WorkflowExecuteMode{Steps: v1beta1.WorkflowModeStep}
+	slow := step("slow", "t")
+	slow.Timeout = "30s"
+	plan := Plan{[]v1beta1.WorkflowStep{slow, withIf(step("notify", "t"), "status.slow.timeout")}, seq}
+	now := time.Unix(1000, 0)
+	st := &v1beta1.WorkflowStatus{}
+	Init(st, plan, "v1", now)
+	e := Engine{Exec: &fakeExec{done: map[string]bool{"notify": true}}, Now: func() time.Time { return now }}
+	res, _ := e.Run(context.Background(), plan, st)
+	if res.Phase != PhaseExecuting || res.RequeueAfter != 30*time.Second {
+		t.Fatalf("before the timeout: %+v", res)
+	}
+	now = now.Add(31 * time.Second)
+	res, _ = e.Run(context.Background(), plan, st)
+	if res.Phase != PhaseFailed || st.Steps[0].Reason != ReasonTimeout || st.Steps[1].Phase != v1beta1.WorkflowStepSucceeded {
+		t.Fatalf("after the timeout: %+v, steps %+v", res, st.Steps)
+	}
+
+	bad := step("a", "t")
+	bad.Timeout = "soon"
+	plan = Plan{[]v1beta1.WorkflowStep{bad}, seq}
+	Init(st, plan, "v1", now)
+	res, _ = e.Run(context.Background(), plan, st)
+	if res.Phase != PhaseFailed || st.Steps[0].Reason != ReasonInvalidTimer {
+		t.Fatalf("invalid timeout: %+v, steps %+v", res, st.Steps)
+	}
+}
