@@ -16,6 +16,7 @@ import (
 	"flag"
 	"fmt"
 	"math"
+	"net/http"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -51,16 +52,22 @@ func main() {
 	burst := flag.Int("burst", 400, "controller's client burst")
 	timeout := flag.Duration("timeout", 10*time.Minute, "give up after")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of this process (controller + driver) from the first app created until all run")
+	requests := flag.Bool("requests", false, "print the controller's API requests by verb and resource (count, average and p99 latency)")
 	flag.Parse()
 	ctrl.SetLogger(zap.New(zap.Level(zapcore.ErrorLevel)))
 	cpuProfile = *cpuprofile
+	traceRequests = *requests
 	if err := run(*bin, *apps, *namespaces, *workers, float32(*qps), *burst, *timeout); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
 }
 
-var cpuProfile string
+var (
+	cpuProfile    string
+	traceRequests bool
+	reqs          = &requestLog{byKey: map[string][]time.Duration{}}
+)
 
 func run(bin string, n, nsCount, workers int, qps float32, burst int, timeout time.Duration) error {
 	bin, err := filepath.Abs(bin)
@@ -101,7 +108,11 @@ func run(bin string, n, nsCount, workers int, qps float32, burst int, timeout ti
 	if _, err := install.Definitions(ctx, c); err != nil {
 		return err
 	}
-	mgr, err := manager.New(rest.CopyConfig(cfg), manager.Options{MetricsAddr: "0", ProbeAddr: "0", Workers: workers, QPS: qps, Burst: burst})
+	mcfg := rest.CopyConfig(cfg)
+	if traceRequests {
+		mcfg.Wrap(reqs.wrap)
+	}
+	mgr, err := manager.New(mcfg, manager.Options{MetricsAddr: "0", ProbeAddr: "0", Workers: workers, QPS: qps, Burst: burst})
 	if err != nil {
 		return err
 	}
@@ -169,6 +180,9 @@ func run(bin string, n, nsCount, workers int, qps float32, burst int, timeout ti
 	fmt.Printf("created in %s; all %d running after %s\n", created.Round(time.Millisecond), n, elapsed.Round(time.Millisecond))
 	fmt.Printf("reconciles: %d; latency avg %s, p50 %s, p99 %s (histogram buckets, linear interpolation)\n",
 		count, avg.Round(time.Microsecond), p50.Round(time.Microsecond), p99.Round(time.Microsecond))
+	if traceRequests {
+		reqs.print()
+	}
 	fmt.Printf("process memory: VmRSS %d MiB now, %d MiB peak sampled, VmHWM %d MiB; Go heap in use %d MiB after GC\n",
 		procStatus("VmRSS")/1024, peakRSS/1024, procStatus("VmHWM")/1024, ms.HeapInuse>>20)
 	return nil
@@ -299,4 +313,72 @@ func procStatus(field string) int64 {
 		}
 	}
 	return 0
+}
+
+// requestLog times the controller's API requests by verb and resource.
+type requestLog struct {
+	mu    sync.Mutex
+	byKey map[string][]time.Duration
+}
+
+type timedTransport struct {
+	l    *requestLog
+	next http.RoundTripper
+}
+
+func (l *requestLog) wrap(rt http.RoundTripper) http.RoundTripper {
+	return timedTransport{l: l, next: rt}
+}
+
+func (t timedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	start := time.Now()
+	resp, err := t.next.RoundTrip(req)
+	if req.URL.Query().Get("watch") == "true" {
+		return resp, err
+	}
+	key := req.Method + " " + resourceOf(req.URL.Path)
+	t.l.mu.Lock()
+	t.l.byKey[key] = append(t.l.byKey[key], time.Since(start))
+	t.l.mu.Unlock()
+	return resp, err
+}
+
+// resourceOf names the resource of an API path: /apis/G/V/namespaces/NS/R/NAME[/SUB] → R[/SUB].
+func resourceOf(path string) string {
+	parts := strings.Split(strings.Trim(path, "/"), "/")
+	switch {
+	case len(parts) > 2 && parts[0] == "api":
+		parts = parts[2:]
+	case len(parts) > 3 && parts[0] == "apis":
+		parts = parts[3:]
+	default:
+		return path
+	}
+	if len(parts) > 2 && parts[0] == "namespaces" {
+		parts = parts[2:]
+	}
+	if len(parts) > 2 {
+		return parts[0] + "/" + parts[2]
+	}
+	return parts[0]
+}
+
+func (l *requestLog) print() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	keys := make([]string, 0, len(l.byKey))
+	for k := range l.byKey {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		d := l.byKey[k]
+		sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
+		var sum time.Duration
+		for _, x := range d {
+			sum += x
+		}
+		fmt.Printf("  %-45s %6d  avg %-10s p50 %-10s p99 %s\n", k, len(d), (sum / time.Duration(len(d))).Round(time.Millisecond),
+			d[len(d)/2].Round(time.Millisecond), d[len(d)*99/100].Round(time.Millisecond))
+	}
 }
