@@ -94,18 +94,23 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 		r.applied.forget(req.NamespacedName)
 		return r.finalize(ctx, app)
 	}
-	if err := r.addFinalizer(ctx, app); err != nil {
-		return ctrl.Result{}, err
-	}
 	before := app.Status.DeepCopy()
-	res, err = r.reconcileApp(ctx, app)
+	app.Status.ObservedGeneration = app.Generation
+	// The finalizer is written while the revision is made and the app
+	// rendered: only what the workflow records and applies needs it (a
+	// revision is owned by the app and goes with it).
+	finalizer := r.addFinalizer(ctx, app)
+	run, err := r.prepare(ctx, app)
+	if ferr := finalizer(); ferr != nil {
+		return ctrl.Result{}, ferr
+	}
+	res, err = r.reconcileApp(ctx, app, run, err)
 	return r.saveStatus(ctx, app, before, res, err)
 }
 
-// reconcileApp runs one pass of the pipeline and fills app.Status.
-func (r *Reconciler) reconcileApp(ctx context.Context, app *v1beta1.Application) (ctrl.Result, error) {
-	app.Status.ObservedGeneration = app.Generation
-	run, err := r.prepare(ctx, app)
+// reconcileApp runs the rest of the pipeline on a prepared run (or
+// reports why preparing failed) and fills app.Status.
+func (r *Reconciler) reconcileApp(ctx context.Context, app *v1beta1.Application, run *appRun, err error) (ctrl.Result, error) {
 	if err != nil {
 		return r.renderFailed(ctx, app, err)
 	}
@@ -177,15 +182,26 @@ func (r *Reconciler) revisions() *revision.Store {
 	return &revision.Store{Client: r.Client, Reader: r.APIReader, Limit: r.RevisionLimit}
 }
 
-func (r *Reconciler) addFinalizer(ctx context.Context, app *v1beta1.Application) error {
+// addFinalizer starts adding the finalizer to app (when it has none) and
+// returns a function that waits for the write. Until then app must not be
+// written; once it returns nil, app carries the finalizer and the
+// resourceVersion the write left.
+func (r *Reconciler) addFinalizer(ctx context.Context, app *v1beta1.Application) (wait func() error) {
 	if controllerutil.ContainsFinalizer(app, Finalizer) {
+		return func() error { return nil }
+	}
+	obj := app.DeepCopy()
+	controllerutil.AddFinalizer(obj, Finalizer)
+	done := make(chan error, 1)
+	go func() { done <- r.Client.Update(ctx, obj) }()
+	return func() error {
+		if err := <-done; err != nil {
+			return fmt.Errorf("add finalizer to application %s/%s: %w", app.Namespace, app.Name, err)
+		}
+		app.Finalizers = obj.Finalizers
+		app.ResourceVersion = obj.ResourceVersion
 		return nil
 	}
-	controllerutil.AddFinalizer(app, Finalizer)
-	if err := r.Client.Update(ctx, app); err != nil {
-		return fmt.Errorf("add finalizer to application %s/%s: %w", app.Namespace, app.Name, err)
-	}
-	return nil
 }
 
 // saveStatus writes the status when it changed. A conflict means the app
