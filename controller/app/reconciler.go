@@ -38,9 +38,12 @@ const Finalizer = "app.oam.dev/resource-tracker-finalizer"
 // Defaults.
 const (
 	DefaultResync = 5 * time.Minute
-	// DefaultWorkers is how many applications are reconciled at once: a
-	// reconcile mostly waits for the API server.
-	DefaultWorkers = 8
+	// DefaultWorkers is how many applications are reconciled at once. A
+	// reconcile mostly waits for the API server, but on a small node the
+	// API server and its datastore are already busy with four: more
+	// workers only queue there and make every reconcile slower without
+	// reconciling more applications per second.
+	DefaultWorkers = 4
 	// HealthPoll is how soon an app waiting for a component to become
 	// healthy is looked at again when no watched object changes.
 	HealthPoll = 5 * time.Second

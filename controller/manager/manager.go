@@ -55,6 +55,13 @@ type Options struct {
 	SkipNameValidation bool
 }
 
+// Client-side limits of the controller's requests to the API server
+// that cmd/controller (and the benchmark) use by default.
+const (
+	DefaultQPS   = 200
+	DefaultBurst = 400
+)
+
 // DefaultMemoSize is how many rendered components the controller
 // remembers: an unchanged application is then not evaluated again on
 // every reconcile (one entry is a few kB).

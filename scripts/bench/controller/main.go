@@ -38,6 +38,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	"github.com/velad-dev/velad/controller/api/v1beta1"
+	"github.com/velad-dev/velad/controller/app"
 	"github.com/velad-dev/velad/controller/install"
 	"github.com/velad-dev/velad/controller/manager"
 	"github.com/velad-dev/velad/embedded/testenv"
@@ -47,9 +48,9 @@ func main() {
 	bin := flag.String("velad", "bin/velad", "velad binary")
 	apps := flag.Int("apps", 1000, "applications to create")
 	namespaces := flag.Int("namespaces", 10, "namespaces to spread them over")
-	workers := flag.Int("workers", 8, "concurrent reconciles")
-	qps := flag.Float64("qps", 200, "controller's client QPS (-1: no client-side limit)")
-	burst := flag.Int("burst", 400, "controller's client burst")
+	workers := flag.Int("workers", app.DefaultWorkers, "concurrent reconciles (default: the controller's)")
+	qps := flag.Float64("qps", manager.DefaultQPS, "controller's client QPS (-1: no client-side limit; default: the controller's)")
+	burst := flag.Int("burst", manager.DefaultBurst, "controller's client burst (default: the controller's)")
 	timeout := flag.Duration("timeout", 10*time.Minute, "give up after")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of this process (controller + driver) from the first app created until all run")
 	requests := flag.Bool("requests", false, "print the controller's API requests by verb and resource (count, average and p99 latency)")
@@ -201,16 +202,16 @@ func createApps(ctx context.Context, c client.Client, n, nsCount int) error {
 				if i >= n {
 					return
 				}
-				app := &v1beta1.Application{}
-				app.Name = fmt.Sprintf("app-%d", i)
-				app.Namespace = fmt.Sprintf("bench-%d", i%nsCount)
-				app.Spec.Components = []v1beta1.ApplicationComponent{{
+				a := &v1beta1.Application{}
+				a.Name = fmt.Sprintf("app-%d", i)
+				a.Namespace = fmt.Sprintf("bench-%d", i%nsCount)
+				a.Spec.Components = []v1beta1.ApplicationComponent{{
 					Name: fmt.Sprintf("web-%d", i), Type: "webservice",
 					Properties: &k8sruntime.RawExtension{Raw: []byte(`{"image":"nginx:1.27","port":80}`)},
 					Traits: []v1beta1.ApplicationTrait{{Type: "scaler",
 						Properties: &k8sruntime.RawExtension{Raw: []byte(`{"replicas":0}`)}}},
 				}}
-				if err := c.Create(ctx, app); err != nil {
+				if err := c.Create(ctx, a); err != nil {
 					errs <- err
 					return
 				}
