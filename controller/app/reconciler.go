@@ -13,10 +13,13 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/selection"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
@@ -134,8 +137,8 @@ func (r *Reconciler) reconcileApp(ctx context.Context, app *v1beta1.Application,
 }
 
 // SetupWithManager registers the reconciler: Applications, and the
-// Deployments they render (metadata only) so that health and drift are
-// noticed at once.
+// Deployments they render so that health and drift are noticed at once
+// (and read from the cache; CacheOptions limits it to rendered ones).
 func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	if r.Renderer == nil {
 		r.Renderer = render.NewRenderer()
@@ -153,9 +156,18 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		Named("application").
 		For(&v1beta1.Application{}, builder.WithPredicates(appChanged())).
-		Watches(&appsv1.Deployment{}, handler.EnqueueRequestsFromMapFunc(appOf), builder.OnlyMetadata).
+		Watches(&appsv1.Deployment{}, handler.EnqueueRequestsFromMapFunc(appOf)).
 		WithOptions(controller.Options{MaxConcurrentReconciles: workers}).
 		Complete(r)
+}
+
+// CacheOptions limits the controller's cache of Deployments to those an
+// application rendered (they carry its name label).
+func CacheOptions() cache.Options {
+	rendered, _ := labels.NewRequirement(v1beta1.LabelAppName, selection.Exists, nil)
+	return cache.Options{ByObject: map[client.Object]cache.ByObject{
+		&appsv1.Deployment{}: {Label: labels.NewSelector().Add(*rendered)},
+	}}
 }
 
 // appOf maps a rendered object to its Application by its labels.

@@ -110,6 +110,7 @@ func New(cfg *rest.Config, o Options) (manager.Manager, error) {
 		LeaderElectionID:        "velad-controller.core.oam.dev",
 		LeaderElectionNamespace: leNS,
 		Controller:              config.Controller{SkipNameValidation: &skip},
+		Cache:                   app.CacheOptions(),
 		Client: client.Options{Cache: &client.CacheOptions{
 			// Read on demand, never cached: they can be large and are
 			// needed only when a revision changes.

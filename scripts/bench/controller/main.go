@@ -148,6 +148,7 @@ func run(bin string, n, nsCount, workers int, qps float32, burst int, timeout ti
 		return err
 	}
 	created := time.Since(start)
+	whileCreating, _ := histogram()
 	var peakRSS int64
 	for {
 		running, err := countRunning(ctx, c)
@@ -183,6 +184,12 @@ func run(bin string, n, nsCount, workers int, qps float32, burst int, timeout ti
 		count, avg.Round(time.Microsecond), p50.Round(time.Microsecond), p99.Round(time.Microsecond))
 	if traceRequests {
 		reqs.print()
+	}
+	if h, err := histogram(); err == nil && whileCreating != nil {
+		after := minus(h, whileCreating)
+		fmt.Printf("  while creating: %d reconciles, p50 %s, p99 %s; after: %d, p50 %s, p99 %s\n",
+			whileCreating.GetSampleCount(), seconds(quantile(whileCreating, 0.5)).Round(time.Millisecond), seconds(quantile(whileCreating, 0.99)).Round(time.Millisecond),
+			after.GetSampleCount(), seconds(quantile(after, 0.5)).Round(time.Millisecond), seconds(quantile(after, 0.99)).Round(time.Millisecond))
 	}
 	fmt.Printf("process memory: VmRSS %d MiB now, %d MiB peak sampled, VmHWM %d MiB; Go heap in use %d MiB after GC\n",
 		procStatus("VmRSS")/1024, peakRSS/1024, procStatus("VmHWM")/1024, ms.HeapInuse>>20)
@@ -239,30 +246,53 @@ func countRunning(ctx context.Context, c client.Client) (int, error) {
 
 // latency reads the reconcile-time histogram of the application controller.
 func latency() (count uint64, p50, p99, avg time.Duration, err error) {
-	families, err := metrics.Registry.Gather()
+	h, err := histogram()
 	if err != nil {
 		return 0, 0, 0, 0, err
+	}
+	if os.Getenv("BENCH_BUCKETS") != "" {
+		for _, b := range h.GetBucket() {
+			fmt.Printf("  le %gs: %d\n", b.GetUpperBound(), b.GetCumulativeCount())
+		}
+	}
+	count = h.GetSampleCount()
+	avg = seconds(h.GetSampleSum() / float64(count))
+	return count, seconds(quantile(h, 0.5)), seconds(quantile(h, 0.99)), avg, nil
+}
+
+// histogram is the reconcile-time histogram of the application controller.
+func histogram() (*dto.Histogram, error) {
+	families, err := metrics.Registry.Gather()
+	if err != nil {
+		return nil, err
 	}
 	for _, f := range families {
 		if f.GetName() != "controller_runtime_reconcile_time_seconds" {
 			continue
 		}
 		for _, m := range f.GetMetric() {
-			if !hasLabel(m, "controller", "application") {
-				continue
+			if hasLabel(m, "controller", "application") {
+				return m.GetHistogram(), nil
 			}
-			h := m.GetHistogram()
-			if os.Getenv("BENCH_BUCKETS") != "" {
-				for _, b := range h.GetBucket() {
-					fmt.Printf("  le %gs: %d\n", b.GetUpperBound(), b.GetCumulativeCount())
-				}
-			}
-			count = h.GetSampleCount()
-			avg = seconds(h.GetSampleSum() / float64(count))
-			return count, seconds(quantile(h, 0.5)), seconds(quantile(h, 0.99)), avg, nil
 		}
 	}
-	return 0, 0, 0, 0, fmt.Errorf("no reconcile histogram for the application controller")
+	return nil, fmt.Errorf("no reconcile histogram for the application controller")
+}
+
+// minus is the histogram of the samples in h that are not in earlier.
+func minus(h, earlier *dto.Histogram) *dto.Histogram {
+	before := map[float64]uint64{}
+	for _, b := range earlier.GetBucket() {
+		before[b.GetUpperBound()] = b.GetCumulativeCount()
+	}
+	out := &dto.Histogram{}
+	count := h.GetSampleCount() - earlier.GetSampleCount()
+	out.SampleCount = &count
+	for _, b := range h.GetBucket() {
+		c, ub := b.GetCumulativeCount()-before[b.GetUpperBound()], b.GetUpperBound()
+		out.Bucket = append(out.Bucket, &dto.Bucket{CumulativeCount: &c, UpperBound: &ub})
+	}
+	return out
 }
 
 func hasLabel(m *dto.Metric, k, v string) bool {
