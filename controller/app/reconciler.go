@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"runtime/debug"
 	"strconv"
+	"sync"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -101,23 +102,26 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (res ctrl.
 		return r.finalize(ctx, app)
 	}
 	before := app.Status.DeepCopy()
-	app.Status.ObservedGeneration = app.Generation
-	// The finalizer is written while the revision is made and the app
-	// rendered: only what the workflow records and applies needs it (a
-	// revision is owned by the app and goes with it).
-	finalizer := r.addFinalizer(ctx, app)
-	run, err := r.prepare(ctx, app)
-	if ferr := finalizer(); ferr != nil {
+	// The finalizer, a new revision and the tracker are written at the same
+	// time; only applying waits for the finalizer.
+	run := r.newRun(ctx, app)
+	res, err = r.reconcileApp(ctx, run)
+	ferr, rerr := run.finalized(), run.revised()
+	if ferr != nil {
+		run.dropTracker(ctx)
 		return ctrl.Result{}, ferr
 	}
-	res, err = r.reconcileApp(ctx, app, run, err)
+	if rerr != nil {
+		return ctrl.Result{}, rerr
+	}
 	return r.saveStatus(ctx, app, before, res, err)
 }
 
-// reconcileApp runs the rest of the pipeline on a prepared run (or
-// reports why preparing failed) and fills app.Status.
-func (r *Reconciler) reconcileApp(ctx context.Context, app *v1beta1.Application, run *appRun, err error) (ctrl.Result, error) {
-	if err != nil {
+// reconcileApp runs one pass of the pipeline and fills app.Status.
+func (r *Reconciler) reconcileApp(ctx context.Context, run *appRun) (ctrl.Result, error) {
+	app := run.app
+	app.Status.ObservedGeneration = app.Generation
+	if err := run.prepare(ctx); err != nil {
 		return r.renderFailed(ctx, app, err)
 	}
 	wf, err := run.runWorkflow(ctx)
@@ -198,9 +202,9 @@ func (r *Reconciler) revisions() *revision.Store {
 }
 
 // addFinalizer starts adding the finalizer to app (when it has none) and
-// returns a function that waits for the write. Until then app must not be
-// written; once it returns nil, app carries the finalizer and the
-// resourceVersion the write left.
+// returns a function that waits for the write (and may be called again).
+// Until then app must not be written; once it returns nil, app carries
+// the finalizer and the resourceVersion the write left.
 func (r *Reconciler) addFinalizer(ctx context.Context, app *v1beta1.Application) (wait func() error) {
 	if controllerutil.ContainsFinalizer(app, Finalizer) {
 		return func() error { return nil }
@@ -209,14 +213,14 @@ func (r *Reconciler) addFinalizer(ctx context.Context, app *v1beta1.Application)
 	controllerutil.AddFinalizer(obj, Finalizer)
 	done := make(chan error, 1)
 	go func() { done <- r.Client.Update(ctx, obj) }()
-	return func() error {
+	return sync.OnceValue(func() error {
 		if err := <-done; err != nil {
 			return fmt.Errorf("add finalizer to application %s/%s: %w", app.Namespace, app.Name, err)
 		}
 		app.Finalizers = obj.Finalizers
 		app.ResourceVersion = obj.ResourceVersion
 		return nil
-	}
+	})
 }
 
 // saveStatus writes the status when it changed. A conflict means the app
