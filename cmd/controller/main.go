@@ -10,6 +10,7 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
+	"github.com/velad-dev/velad/controller/app"
 	"github.com/velad-dev/velad/controller/manager"
 )
 
@@ -20,9 +21,9 @@ func main() {
 	flag.StringVar(&o.ProbeAddr, "health-probe-bind-address", ":8081", "/healthz and /readyz address")
 	flag.BoolVar(&o.LeaderElection, "leader-elect", true, "elect a leader among replicas")
 	flag.StringVar(&o.LeaderElectionNamespace, "leader-election-namespace", os.Getenv("POD_NAMESPACE"), "namespace of the leader lease")
-	flag.IntVar(&o.Workers, "concurrent-reconciles", 8, "applications reconciled at once")
-	flag.Float64Var(&qps, "kube-api-qps", 200, "requests per second to the API server (client-side limit; -1: none)")
-	flag.IntVar(&o.Burst, "kube-api-burst", 400, "request burst to the API server")
+	flag.IntVar(&o.Workers, "concurrent-reconciles", app.DefaultWorkers, "applications reconciled at once")
+	flag.Float64Var(&qps, "kube-api-qps", manager.DefaultQPS, "requests per second to the API server (client-side limit; -1: none)")
+	flag.IntVar(&o.Burst, "kube-api-burst", manager.DefaultBurst, "request burst to the API server")
 	flag.DurationVar(&o.Resync, "resync-interval", 0, "periodic reconcile of every application (default 5m)")
 	flag.IntVar(&o.RevisionLimit, "application-revision-limit", 10, "ApplicationRevisions kept per application")
 	flag.BoolVar(&o.InstallDefinitions, "install-definitions", true, "install the built-in definitions into vela-system at start")

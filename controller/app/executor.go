@@ -7,6 +7,7 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/velad-dev/velad/controller/api/v1beta1"
 	"github.com/velad-dev/velad/controller/apply"
@@ -155,6 +156,19 @@ func (run *appRun) record(ctx context.Context, entries []tracker.Entry) error {
 	return run.current.Record(ctx, entries)
 }
 
+// dropTracker deletes the tracker this run created when the finalizer
+// could not be added: it records objects that were not applied, and
+// without the finalizer nothing would delete it with the app. (The next
+// reconcile records them again.)
+func (run *appRun) dropTracker(ctx context.Context) {
+	if run.current == nil {
+		return
+	}
+	if err := run.current.Discard(ctx); err != nil {
+		log.FromContext(ctx).Error(err, "delete resource tracker of an application without finalizer", "application", run.app.Namespace+"/"+run.app.Name)
+	}
+}
+
 // applyEntry applies one object once per reconcile. A permanent error
 // fails the step with a message naming the component; anything else is
 // returned to be retried with backoff.
@@ -168,6 +182,10 @@ func (run *appRun) applyEntry(ctx context.Context, e tracker.Entry) (workflow.Ou
 			run.next.objects[key] = rec
 			return workflow.Outcome{}, nil
 		}
+	}
+	// Nothing is applied before the finalizer is there to delete it.
+	if err := run.finalized(); err != nil {
+		return workflow.Outcome{}, err
 	}
 	live, err := run.r.applier().Apply(ctx, e.Object, run.app.Namespace)
 	if err != nil {

@@ -4,8 +4,10 @@ import (
 	"context"
 	"sort"
 
+	appsv1 "k8s.io/api/apps/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/velad-dev/velad/controller/api/v1beta1"
@@ -20,9 +22,8 @@ func (run *appRun) liveObject(ctx context.Context, u *unstructured.Unstructured)
 	if l, ok := run.live[key]; ok {
 		return l
 	}
-	l := &unstructured.Unstructured{}
-	l.SetGroupVersionKind(u.GroupVersionKind())
-	if err := run.r.Client.Get(ctx, client.ObjectKey{Namespace: u.GetNamespace(), Name: u.GetName()}, l); err != nil {
+	l, err := run.r.readLive(ctx, u)
+	if err != nil {
 		if !apierrors.IsNotFound(err) {
 			return nil
 		}
@@ -31,6 +32,41 @@ func (run *appRun) liveObject(ctx context.Context, u *unstructured.Unstructured)
 	run.live[key] = l
 	return l
 }
+
+// readLive reads the live counterpart of u. Deployments come from the
+// cache (the controller watches those it rendered); one the cache does
+// not have (not labelled as ours, or too new) and every other kind come
+// from the API server. A cached object may lag behind this controller's
+// last apply: its generation then differs from the applied one, so it is
+// applied again (see appliedObject.unchanged), and never judged healthy
+// on an older spec (the health policies compare observedGeneration).
+func (r *Reconciler) readLive(ctx context.Context, u *unstructured.Unstructured) (*unstructured.Unstructured, error) {
+	key := client.ObjectKey{Namespace: u.GetNamespace(), Name: u.GetName()}
+	if u.GroupVersionKind() == deploymentGVK {
+		d := &appsv1.Deployment{}
+		err := r.Client.Get(ctx, key, d)
+		if err == nil {
+			m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(d)
+			if err != nil {
+				return nil, err
+			}
+			l := &unstructured.Unstructured{Object: m}
+			l.SetGroupVersionKind(deploymentGVK)
+			return l, nil
+		}
+		if !apierrors.IsNotFound(err) {
+			return nil, err
+		}
+	}
+	l := &unstructured.Unstructured{}
+	l.SetGroupVersionKind(u.GroupVersionKind())
+	if err := r.Client.Get(ctx, key, l); err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+var deploymentGVK = appsv1.SchemeGroupVersion.WithKind("Deployment")
 
 // componentStatus evaluates the health of a component and its traits
 // from their definitions' healthPolicy and customStatus.

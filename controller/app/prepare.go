@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -41,9 +42,13 @@ type appRun struct {
 	// waited: a component is not healthy yet; waitUnwatched: one of those
 	// has objects whose changes the controller does not watch.
 	waited, waitUnwatched bool
-	// newRevision: the revision was made in this reconcile (its tracker
+	// newRevision: the revision is made in this reconcile (its tracker
 	// most likely does not exist yet).
 	newRevision bool
+	// finalized waits for the finalizer (written meanwhile when missing);
+	// revised waits for the new revision to be stored. Both may be called
+	// more than once.
+	finalized, revised func() error
 }
 
 // renderError is a user error found before the workflow runs.
@@ -56,19 +61,27 @@ type renderError struct {
 func (e *renderError) Error() string { return e.err.Error() }
 func (e *renderError) Unwrap() error { return e.err }
 
+// newRun starts one reconcile of app: it starts writing the finalizer
+// (when missing), which the run waits for before it applies anything.
+func (r *Reconciler) newRun(ctx context.Context, app *v1beta1.Application) *appRun {
+	return &appRun{r: r, app: app, spec: app, live: map[string]*unstructured.Unstructured{},
+		finalized: r.addFinalizer(ctx, app), revised: func() error { return nil }}
+}
+
 // prepare picks (or makes) the revision and renders it.
-func (r *Reconciler) prepare(ctx context.Context, app *v1beta1.Application) (*appRun, error) {
-	run := &appRun{r: r, app: app, spec: app, defs: r.sourceFor(app.Namespace), live: map[string]*unstructured.Unstructured{}}
+func (run *appRun) prepare(ctx context.Context) error {
+	r, app := run.r, run.app
+	run.defs = r.sourceFor(app.Namespace)
 	used, missing, err := usedDefinitions(ctx, app, run.defs)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if err := run.revise(ctx, used); err != nil {
-		return nil, err
+		return err
 	}
 	comps, err := r.Renderer.RenderApp(ctx, run.spec, run.defs, render.Options{Revision: run.rev.Name, RevisionNum: run.rev.Revision})
 	if err != nil {
-		return nil, &renderError{err: err, missing: missing}
+		return &renderError{err: err, missing: missing}
 	}
 	run.comps = comps
 	run.byName = map[string][]int{}
@@ -76,7 +89,7 @@ func (r *Reconciler) prepare(ctx context.Context, app *v1beta1.Application) (*ap
 		run.byName[comps[i].Name] = append(run.byName[comps[i].Name], i)
 		for _, o := range comps[i].Objects() {
 			if err := r.applier().Default(o, app.Namespace); err != nil {
-				return nil, &renderError{err: fmt.Errorf("component %q: %w", comps[i].Name, err)}
+				return &renderError{err: fmt.Errorf("component %q: %w", comps[i].Name, err)}
 			}
 		}
 	}
@@ -88,11 +101,13 @@ func (r *Reconciler) prepare(ctx context.Context, app *v1beta1.Application) (*ap
 		run.next.since = run.prev.since
 	}
 	run.sums = map[string][32]byte{}
-	return run, nil
+	return nil
 }
 
 // revise makes a new revision when the spec, a used definition or the
-// publishVersion changed, and otherwise keeps the latest.
+// publishVersion changed, and otherwise keeps the latest. A new revision
+// is written while the run goes on (nothing but the status refers to it);
+// run.revised waits for it.
 func (run *appRun) revise(ctx context.Context, used []*definition.Definition) error {
 	app := run.app
 	hash, err := revision.Hash(app, used)
@@ -108,39 +123,48 @@ func (run *appRun) revise(ctx context.Context, used []*definition.Definition) er
 		return nil
 	}
 	n := int64(1)
+	// The revision being replaced is marked succeeded (for rollback) if
+	// its workflow did: a write only when the spec changes.
+	markPrev := ""
 	if latest != nil {
 		n = latest.Revision + 1
-		if err := run.markSucceeded(ctx, latest.Name); err != nil {
-			return err
+		if run.succeeded(latest.Name) {
+			markPrev = latest.Name
 		}
 	}
+	run.rev = v1beta1.Revision{Name: revision.Name(app.Name, n), Revision: n, RevisionHash: hash}
+	run.newRevision = true
+	snap := app.DeepCopy()
 	store := run.r.revisions()
 	// A garbage-collect policy may say how many revisions to keep.
 	if p, err := tracker.PolicyOf(app); err == nil && p.ApplicationRevisionLimit > 0 {
 		store.Limit = p.ApplicationRevisionLimit
 	}
-	rev, err := store.Create(ctx, app, n, hash, used)
-	if err != nil {
-		return err
-	}
-	run.rev = v1beta1.Revision{Name: rev.Name, Revision: n, RevisionHash: hash}
-	run.newRevision = true
+	done := make(chan error, 1)
+	go func() {
+		_, err := store.Create(ctx, snap, n, hash, used)
+		if err == nil && markPrev != "" {
+			err = store.MarkSucceeded(ctx, snap.Namespace, markPrev)
+		}
+		done <- err
+	}()
+	run.revised = sync.OnceValue(func() error {
+		if err := <-done; err != nil {
+			return err
+		}
+		run.r.event(app, "Normal", "Revised", "created revision %s", run.rev.Name)
+		return nil
+	})
 	app.Status.LatestRevision = run.rev.DeepCopy()
 	app.Status.Workflow = nil
-	run.r.event(app, "Normal", "Revised", "created revision %s", rev.Name)
 	return nil
 }
 
-// markSucceeded records on the revision being replaced that its workflow
-// succeeded (the GarbageCollected condition names the revision whose
-// success it followed), for `velad workflow rollback`. Done here, when a
-// revision is replaced, it costs a write only when the spec changes.
-func (run *appRun) markSucceeded(ctx context.Context, rev string) error {
+// succeeded reports whether the workflow of revision rev succeeded: the
+// GarbageCollected condition names the revision whose success it followed.
+func (run *appRun) succeeded(rev string) bool {
 	c := meta.FindStatusCondition(run.app.Status.Conditions, ConditionCollected)
-	if c == nil || c.Status != metav1.ConditionTrue || c.Message != rev {
-		return nil
-	}
-	return run.r.revisions().MarkSucceeded(ctx, run.app.Namespace, rev)
+	return c != nil && c.Status == metav1.ConditionTrue && c.Message == rev
 }
 
 // useSnapshot renders the revision's snapshot instead of the live spec:

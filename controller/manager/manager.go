@@ -62,6 +62,13 @@ type Options struct {
 	WebhookCertDir string
 }
 
+// Client-side limits of the controller's requests to the API server
+// that cmd/controller (and the benchmark) use by default.
+const (
+	DefaultQPS   = 200
+	DefaultBurst = 400
+)
+
 // DefaultMemoSize is how many rendered components the controller
 // remembers: an unchanged application is then not evaluated again on
 // every reconcile (one entry is a few kB).
@@ -115,6 +122,7 @@ func New(cfg *rest.Config, o Options) (manager.Manager, error) {
 		LeaderElectionID:        "velad-controller.core.oam.dev",
 		LeaderElectionNamespace: leNS,
 		Controller:              config.Controller{SkipNameValidation: &skip},
+		Cache:                   app.CacheOptions(),
 		Client: client.Options{Cache: &client.CacheOptions{
 			// Read on demand, never cached: they can be large and are
 			// needed only when a revision changes.

@@ -58,7 +58,9 @@ type Current struct {
 	t      *Tracker
 	rt     *v1beta1.ResourceTracker
 	exists bool
-	index  map[string]int
+	// created: this Current created the tracker.
+	created bool
+	index   map[string]int
 }
 
 // Load returns the tracker of revision (empty when it does not exist yet).
@@ -140,12 +142,28 @@ func (c *Current) Record(ctx context.Context, entries []Entry) error {
 		if err := c.t.Client.Create(ctx, c.rt); err != nil {
 			return fmt.Errorf("create resource tracker %s: %w", c.rt.Name, err)
 		}
-		c.exists = true
+		c.exists, c.created = true, true
 		return nil
 	}
 	if err := c.t.Client.Update(ctx, c.rt); err != nil {
 		return fmt.Errorf("update resource tracker %s: %w", c.rt.Name, err)
 	}
+	return nil
+}
+
+// Discard deletes the tracker if this Current created it (and nothing
+// else); it is then empty again.
+func (c *Current) Discard(ctx context.Context) error {
+	if !c.created {
+		return nil
+	}
+	if err := client.IgnoreNotFound(c.t.Client.Delete(ctx, c.rt)); err != nil {
+		return fmt.Errorf("delete resource tracker %s: %w", c.rt.Name, err)
+	}
+	c.exists, c.created = false, false
+	c.rt.Spec.ManagedResources = nil
+	c.rt.ResourceVersion = ""
+	c.index = map[string]int{}
 	return nil
 }
 

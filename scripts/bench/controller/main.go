@@ -16,6 +16,7 @@ import (
 	"flag"
 	"fmt"
 	"math"
+	"net/http"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -37,6 +38,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	"github.com/velad-dev/velad/controller/api/v1beta1"
+	"github.com/velad-dev/velad/controller/app"
 	"github.com/velad-dev/velad/controller/install"
 	"github.com/velad-dev/velad/controller/manager"
 	"github.com/velad-dev/velad/embedded/testenv"
@@ -46,21 +48,27 @@ func main() {
 	bin := flag.String("velad", "bin/velad", "velad binary")
 	apps := flag.Int("apps", 1000, "applications to create")
 	namespaces := flag.Int("namespaces", 10, "namespaces to spread them over")
-	workers := flag.Int("workers", 8, "concurrent reconciles")
-	qps := flag.Float64("qps", 200, "controller's client QPS (-1: no client-side limit)")
-	burst := flag.Int("burst", 400, "controller's client burst")
+	workers := flag.Int("workers", app.DefaultWorkers, "concurrent reconciles (default: the controller's)")
+	qps := flag.Float64("qps", manager.DefaultQPS, "controller's client QPS (-1: no client-side limit; default: the controller's)")
+	burst := flag.Int("burst", manager.DefaultBurst, "controller's client burst (default: the controller's)")
 	timeout := flag.Duration("timeout", 10*time.Minute, "give up after")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of this process (controller + driver) from the first app created until all run")
+	requests := flag.Bool("requests", false, "print the controller's API requests by verb and resource (count, average and p99 latency)")
 	flag.Parse()
 	ctrl.SetLogger(zap.New(zap.Level(zapcore.ErrorLevel)))
 	cpuProfile = *cpuprofile
+	traceRequests = *requests
 	if err := run(*bin, *apps, *namespaces, *workers, float32(*qps), *burst, *timeout); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
 }
 
-var cpuProfile string
+var (
+	cpuProfile    string
+	traceRequests bool
+	reqs          = &requestLog{byKey: map[string][]time.Duration{}}
+)
 
 func run(bin string, n, nsCount, workers int, qps float32, burst int, timeout time.Duration) error {
 	bin, err := filepath.Abs(bin)
@@ -101,7 +109,11 @@ func run(bin string, n, nsCount, workers int, qps float32, burst int, timeout ti
 	if _, err := install.Definitions(ctx, c); err != nil {
 		return err
 	}
-	mgr, err := manager.New(rest.CopyConfig(cfg), manager.Options{MetricsAddr: "0", ProbeAddr: "0", Workers: workers, QPS: qps, Burst: burst})
+	mcfg := rest.CopyConfig(cfg)
+	if traceRequests {
+		mcfg.Wrap(reqs.wrap)
+	}
+	mgr, err := manager.New(mcfg, manager.Options{MetricsAddr: "0", ProbeAddr: "0", Workers: workers, QPS: qps, Burst: burst})
 	if err != nil {
 		return err
 	}
@@ -136,6 +148,7 @@ func run(bin string, n, nsCount, workers int, qps float32, burst int, timeout ti
 		return err
 	}
 	created := time.Since(start)
+	whileCreating, _ := histogram()
 	var peakRSS int64
 	for {
 		running, err := countRunning(ctx, c)
@@ -169,6 +182,15 @@ func run(bin string, n, nsCount, workers int, qps float32, burst int, timeout ti
 	fmt.Printf("created in %s; all %d running after %s\n", created.Round(time.Millisecond), n, elapsed.Round(time.Millisecond))
 	fmt.Printf("reconciles: %d; latency avg %s, p50 %s, p99 %s (histogram buckets, linear interpolation)\n",
 		count, avg.Round(time.Microsecond), p50.Round(time.Microsecond), p99.Round(time.Microsecond))
+	if traceRequests {
+		reqs.print()
+	}
+	if h, err := histogram(); err == nil && whileCreating != nil {
+		after := minus(h, whileCreating)
+		fmt.Printf("  while creating: %d reconciles, p50 %s, p99 %s; after: %d, p50 %s, p99 %s\n",
+			whileCreating.GetSampleCount(), seconds(quantile(whileCreating, 0.5)).Round(time.Millisecond), seconds(quantile(whileCreating, 0.99)).Round(time.Millisecond),
+			after.GetSampleCount(), seconds(quantile(after, 0.5)).Round(time.Millisecond), seconds(quantile(after, 0.99)).Round(time.Millisecond))
+	}
 	fmt.Printf("process memory: VmRSS %d MiB now, %d MiB peak sampled, VmHWM %d MiB; Go heap in use %d MiB after GC\n",
 		procStatus("VmRSS")/1024, peakRSS/1024, procStatus("VmHWM")/1024, ms.HeapInuse>>20)
 	return nil
@@ -187,16 +209,16 @@ func createApps(ctx context.Context, c client.Client, n, nsCount int) error {
 				if i >= n {
 					return
 				}
-				app := &v1beta1.Application{}
-				app.Name = fmt.Sprintf("app-%d", i)
-				app.Namespace = fmt.Sprintf("bench-%d", i%nsCount)
-				app.Spec.Components = []v1beta1.ApplicationComponent{{
+				a := &v1beta1.Application{}
+				a.Name = fmt.Sprintf("app-%d", i)
+				a.Namespace = fmt.Sprintf("bench-%d", i%nsCount)
+				a.Spec.Components = []v1beta1.ApplicationComponent{{
 					Name: fmt.Sprintf("web-%d", i), Type: "webservice",
 					Properties: &k8sruntime.RawExtension{Raw: []byte(`{"image":"nginx:1.27","port":80}`)},
 					Traits: []v1beta1.ApplicationTrait{{Type: "scaler",
 						Properties: &k8sruntime.RawExtension{Raw: []byte(`{"replicas":0}`)}}},
 				}}
-				if err := c.Create(ctx, app); err != nil {
+				if err := c.Create(ctx, a); err != nil {
 					errs <- err
 					return
 				}
@@ -224,30 +246,53 @@ func countRunning(ctx context.Context, c client.Client) (int, error) {
 
 // latency reads the reconcile-time histogram of the application controller.
 func latency() (count uint64, p50, p99, avg time.Duration, err error) {
-	families, err := metrics.Registry.Gather()
+	h, err := histogram()
 	if err != nil {
 		return 0, 0, 0, 0, err
+	}
+	if os.Getenv("BENCH_BUCKETS") != "" {
+		for _, b := range h.GetBucket() {
+			fmt.Printf("  le %gs: %d\n", b.GetUpperBound(), b.GetCumulativeCount())
+		}
+	}
+	count = h.GetSampleCount()
+	avg = seconds(h.GetSampleSum() / float64(count))
+	return count, seconds(quantile(h, 0.5)), seconds(quantile(h, 0.99)), avg, nil
+}
+
+// histogram is the reconcile-time histogram of the application controller.
+func histogram() (*dto.Histogram, error) {
+	families, err := metrics.Registry.Gather()
+	if err != nil {
+		return nil, err
 	}
 	for _, f := range families {
 		if f.GetName() != "controller_runtime_reconcile_time_seconds" {
 			continue
 		}
 		for _, m := range f.GetMetric() {
-			if !hasLabel(m, "controller", "application") {
-				continue
+			if hasLabel(m, "controller", "application") {
+				return m.GetHistogram(), nil
 			}
-			h := m.GetHistogram()
-			if os.Getenv("BENCH_BUCKETS") != "" {
-				for _, b := range h.GetBucket() {
-					fmt.Printf("  le %gs: %d\n", b.GetUpperBound(), b.GetCumulativeCount())
-				}
-			}
-			count = h.GetSampleCount()
-			avg = seconds(h.GetSampleSum() / float64(count))
-			return count, seconds(quantile(h, 0.5)), seconds(quantile(h, 0.99)), avg, nil
 		}
 	}
-	return 0, 0, 0, 0, fmt.Errorf("no reconcile histogram for the application controller")
+	return nil, fmt.Errorf("no reconcile histogram for the application controller")
+}
+
+// minus is the histogram of the samples in h that are not in earlier.
+func minus(h, earlier *dto.Histogram) *dto.Histogram {
+	before := map[float64]uint64{}
+	for _, b := range earlier.GetBucket() {
+		before[b.GetUpperBound()] = b.GetCumulativeCount()
+	}
+	out := &dto.Histogram{}
+	count := h.GetSampleCount() - earlier.GetSampleCount()
+	out.SampleCount = &count
+	for _, b := range h.GetBucket() {
+		c, ub := b.GetCumulativeCount()-before[b.GetUpperBound()], b.GetUpperBound()
+		out.Bucket = append(out.Bucket, &dto.Bucket{CumulativeCount: &c, UpperBound: &ub})
+	}
+	return out
 }
 
 func hasLabel(m *dto.Metric, k, v string) bool {
@@ -299,4 +344,72 @@ func procStatus(field string) int64 {
 		}
 	}
 	return 0
+}
+
+// requestLog times the controller's API requests by verb and resource.
+type requestLog struct {
+	mu    sync.Mutex
+	byKey map[string][]time.Duration
+}
+
+type timedTransport struct {
+	l    *requestLog
+	next http.RoundTripper
+}
+
+func (l *requestLog) wrap(rt http.RoundTripper) http.RoundTripper {
+	return timedTransport{l: l, next: rt}
+}
+
+func (t timedTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	start := time.Now()
+	resp, err := t.next.RoundTrip(req)
+	if req.URL.Query().Get("watch") == "true" {
+		return resp, err
+	}
+	key := req.Method + " " + resourceOf(req.URL.Path)
+	t.l.mu.Lock()
+	t.l.byKey[key] = append(t.l.byKey[key], time.Since(start))
+	t.l.mu.Unlock()
+	return resp, err
+}
+
+// resourceOf names the resource of an API path: /apis/G/V/namespaces/NS/R/NAME[/SUB] → R[/SUB].
+func resourceOf(path string) string {
+	parts := strings.Split(strings.Trim(path, "/"), "/")
+	switch {
+	case len(parts) > 2 && parts[0] == "api":
+		parts = parts[2:]
+	case len(parts) > 3 && parts[0] == "apis":
+		parts = parts[3:]
+	default:
+		return path
+	}
+	if len(parts) > 2 && parts[0] == "namespaces" {
+		parts = parts[2:]
+	}
+	if len(parts) > 2 {
+		return parts[0] + "/" + parts[2]
+	}
+	return parts[0]
+}
+
+func (l *requestLog) print() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	keys := make([]string, 0, len(l.byKey))
+	for k := range l.byKey {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		d := l.byKey[k]
+		sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
+		var sum time.Duration
+		for _, x := range d {
+			sum += x
+		}
+		fmt.Printf("  %-45s %6d  avg %-10s p50 %-10s p99 %s\n", k, len(d), (sum / time.Duration(len(d))).Round(time.Millisecond),
+			d[len(d)/2].Round(time.Millisecond), d[len(d)*99/100].Round(time.Millisecond))
+	}
 }
