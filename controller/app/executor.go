@@ -118,6 +118,45 @@ func (run *appRun) deployComponents(ctx context.Context, names []string) (workfl
 			}
 		}
 	}
+	return run.deployPostDispatch(ctx, names)
+}
+
+// deployPostDispatch applies the PostDispatch traits of healthy components
+// and reports done when they are healthy too.
+func (run *appRun) deployPostDispatch(ctx context.Context, names []string) (workflow.Outcome, error) {
+	var post []tracker.Entry
+	var with []int
+	for _, name := range names {
+		for _, i := range run.byName[name] {
+			entries, err := run.postDispatch(ctx, i)
+			if err != nil {
+				return failed("RenderFailed", "component %q: PostDispatch traits: %v", name, err), nil
+			}
+			if len(entries) > 0 {
+				post = append(post, entries...)
+				with = append(with, i)
+			}
+		}
+	}
+	if len(post) == 0 {
+		return workflow.Outcome{Done: true}, nil
+	}
+	if !run.recordedBefore(post) {
+		if err := run.record(ctx, post); err != nil {
+			return workflow.Outcome{}, err
+		}
+	}
+	for _, e := range post {
+		if out, err := run.applyEntry(ctx, e); err != nil || out.Failed {
+			return out, err
+		}
+	}
+	for _, i := range with {
+		if st := run.componentStatus(ctx, &run.comps[i]); !st.Healthy {
+			run.waited, run.waitUnwatched = true, true
+			return workflow.Outcome{Reason: "Wait", Message: fmt.Sprintf("waiting for the PostDispatch traits of component %q: %s", run.comps[i].Name, st.Message)}, nil
+		}
+	}
 	return workflow.Outcome{Done: true}, nil
 }
 
@@ -356,6 +395,17 @@ func (run *appRun) keepState(ctx context.Context) error {
 		rc := &run.comps[i]
 		if !deployed[rc.Name] {
 			continue
+		}
+		// PostDispatch objects are kept as they are too (done once per
+		// reconcile: the workflow may have rendered them already).
+		post, err := run.postDispatch(ctx, i)
+		if err != nil {
+			run.r.event(run.app, "Warning", "RenderFailed", "component %q: PostDispatch traits: %v", rc.Name, err)
+		}
+		if len(post) > 0 && !run.recordedBefore(post) {
+			if err := run.record(ctx, post); err != nil {
+				return err
+			}
 		}
 		for _, e := range entriesOf(rc) {
 			out, err := run.applyEntry(ctx, e)

@@ -28,6 +28,9 @@ type appRun struct {
 	defs  definition.Source
 	rev   v1beta1.Revision
 	comps []render.RenderedComponent
+	// liveComps is the render with live workloads, for PostDispatch
+	// traits (made when first needed).
+	liveComps []render.RenderedComponent
 	// byName indexes comps by component name (replicas share a name).
 	byName map[string][]int
 	// current is the tracker of rev, loaded when first needed.
