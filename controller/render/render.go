@@ -393,7 +393,6 @@ func namedOutputs(v cue.Value, what string) ([]Auxiliary, error) {
 type componentJob struct {
 	item workItem
 	rc   *RenderedComponent
-	comp *Template
 	// traits are compiled by the engine of the first step: the second
 	// compiles their definitions again on its own engine.
 	traits  []*Template
@@ -406,25 +405,17 @@ type componentJob struct {
 // renderWorkload is the first step of rendering a component: it resolves
 // the component's definitions and evaluates its template.
 func (r *engine) renderWorkload(ctx context.Context, app *v1beta1.Application, it workItem, base map[string]any, defs definition.Source, opts Options) (*componentJob, error) {
-	c := it.comp
-	t, err := r.lookup(ctx, defs, definition.KindComponent, c.Type)
+	t, traits, err := r.lookupComponent(ctx, defs, it.comp)
 	if err != nil {
 		return nil, err
-	}
-	traits := make([]*Template, len(c.Traits))
-	for i, tr := range c.Traits {
-		if traits[i], err = r.lookup(ctx, defs, definition.KindTrait, tr.Type); err != nil {
-			return nil, fmt.Errorf("trait %q: %w", tr.Type, err)
-		}
 	}
 	cctx := make(map[string]any, len(base)+3)
 	for k, v := range base {
 		cctx[k] = v
 	}
-	cctx["name"] = c.Name
+	cctx["name"] = it.comp.Name
 	cctx["replicaKey"] = it.replicaKey
-	j := &componentJob{item: it, comp: t, traits: traits}
-
+	j := &componentJob{item: it, traits: traits}
 	j.memoKey, j.memoize = r.r.memoKey(app, it, cctx, t, traits, opts)
 	if j.memoize {
 		if hit := r.r.memoGet(j.memoKey); hit != nil {
@@ -432,46 +423,66 @@ func (r *engine) renderWorkload(ctx context.Context, app *v1beta1.Application, i
 			return j, nil
 		}
 	}
+	if j.rc, err = r.evaluateComponent(t, it, cctx); err != nil {
+		return nil, err
+	}
+	if err := checkTraits(t, traits, j.rc); err != nil {
+		return nil, err
+	}
+	return j, nil
+}
 
+// lookupComponent compiles the definitions of a component and its traits.
+func (r *engine) lookupComponent(ctx context.Context, defs definition.Source, c v1beta1.ApplicationComponent) (*Template, []*Template, error) {
+	t, err := r.lookup(ctx, defs, definition.KindComponent, c.Type)
+	if err != nil {
+		return nil, nil, err
+	}
+	traits := make([]*Template, len(c.Traits))
+	for i, tr := range c.Traits {
+		if traits[i], err = r.lookup(ctx, defs, definition.KindTrait, tr.Type); err != nil {
+			return nil, nil, fmt.Errorf("trait %q: %w", tr.Type, err)
+		}
+	}
+	return t, traits, nil
+}
+
+// evaluateComponent evaluates a component's template and decodes its
+// objects.
+func (r *engine) evaluateComponent(t *Template, it workItem, cctx map[string]any) (*RenderedComponent, error) {
 	v, params, err := r.evaluate(t, cctx, it.props)
 	if err != nil {
 		return nil, err
 	}
+	c := it.comp
 	out := &RenderedComponent{
 		Name: c.Name, Type: c.Type, ReplicaKey: it.replicaKey, DependsOn: c.DependsOn,
 		Definition: t.Def, Properties: params, Context: cctx,
 	}
-	ov := v.LookupPath(pathOutput)
-	if ov.Exists() {
+	if ov := v.LookupPath(pathOutput); ov.Exists() {
 		m, err := decodeObject(ov, "output")
 		if err != nil {
 			return nil, err
 		}
 		out.Workload = &unstructured.Unstructured{Object: m}
 	}
-	aux, err := namedOutputs(v, "component")
-	if err != nil {
+	if out.Auxiliaries, err = namedOutputs(v, "component"); err != nil {
 		return nil, err
 	}
-	out.Auxiliaries = aux
-	if out.Workload == nil && len(aux) == 0 {
+	if out.Workload == nil && len(out.Auxiliaries) == 0 {
 		return nil, fmt.Errorf("component definition %q has no output: its template must set `output` or `outputs`", t.Def.Name)
 	}
-	if err := checkTraits(t, traits, out); err != nil {
-		return nil, err
-	}
-	j.rc = out
-	return j, nil
+	return out, nil
 }
 
 // renderTraits is the second step of rendering a component: it applies
 // the traits, in order, to the rendered component and labels its objects.
 func (r *engine) renderTraits(app *v1beta1.Application, j *componentJob, opts Options) error {
 	out := j.rc
-	for i, tt := range j.traits {
-		tt, err := r.compile(tt.Def)
+	for i, first := range j.traits {
+		tt, err := r.compile(first.Def)
 		if err != nil {
-			return fmt.Errorf("trait %q: %w", j.traits[i].Def.Name, err)
+			return fmt.Errorf("trait %q: %w", first.Def.Name, err)
 		}
 		rt, err := r.renderTrait(tt, j.item.traitProps[i], out, opts)
 		if err != nil {
