@@ -122,6 +122,9 @@ type Template struct {
 	parameter cue.Value // the parameter schema; !Exists() when absent
 	// schema digests parameter for property checks.
 	schema *paramSchema
+	// plainParameter: the evaluated parameter has the fields of schema
+	// and of the properties, nothing else (see decodeBySchema).
+	plainParameter bool
 	// key is the content hash of the definition's kind and template.
 	key [32]byte
 	// use is what the template reads of context (nil: all of it).
@@ -158,7 +161,9 @@ func (r *engine) compile(d *definition.Definition) (*Template, error) {
 		if t.Def == d {
 			return t, nil
 		}
-		return &Template{Def: d, value: t.value, parameter: t.parameter, schema: t.schema, use: t.use, key: key}, nil
+		c := *t
+		c.Def = d
+		return &c, nil
 	}
 	v, f, err := r.build(d.Name+".cue", d.Template())
 	if err != nil {
@@ -167,6 +172,7 @@ func (r *engine) compile(d *definition.Definition) (*Template, error) {
 	t := &Template{Def: d, value: v, parameter: v.LookupPath(pathParameter), use: contextUse(f), key: key}
 	if t.parameter.Exists() {
 		t.schema = digest(t.parameter, 0)
+		t.plainParameter = plainParameter(f)
 	}
 	if len(r.cache) >= maxCache {
 		clear(r.cache) // definitions churned; recompile what is still used

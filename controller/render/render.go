@@ -306,7 +306,7 @@ func (r *engine) evaluateInputs(t *Template, ctxMap, props map[string]any) (cue.
 	params := props
 	if t.parameter.Exists() {
 		pv := v.LookupPath(pathParameter)
-		d, derr := patch.Decode(pv)
+		d, derr := t.decodeParams(pv, props)
 		if derr != nil {
 			// Validate names the property; MarshalJSON does not.
 			if err := pv.Validate(); err != nil {
