@@ -33,29 +33,29 @@ func (r *Renderer) runSteps(ctx context.Context, e *engine, n, workers int, f st
 	q := newStepQueue(n)
 	var failed atomic.Int64 // the first failed component so far
 	failed.Store(math.MaxInt64)
+	// run runs step s and reports whether the component has another.
+	run := func(e *engine, s step) bool {
+		if int64(s.item) >= failed.Load() {
+			return false // skipped: an earlier component failed
+		}
+		more, err := false, ctx.Err()
+		switch {
+		case err != nil:
+		case s.second:
+			err = f.second(e, s.item)
+		default:
+			more, err = f.first(e, s.item)
+		}
+		if err != nil {
+			errs[s.item] = err
+			storeMin(&failed, int64(s.item))
+			return false
+		}
+		return more
+	}
 	work := func(e *engine) {
-		for {
-			s, ok := q.take()
-			if !ok {
-				return
-			}
-			more := false
-			if int64(s.item) < failed.Load() {
-				var err error
-				if err = ctx.Err(); err == nil {
-					if s.second {
-						err = f.second(e, s.item)
-					} else {
-						more, err = f.first(e, s.item)
-					}
-				}
-				if err != nil {
-					errs[s.item] = err
-					more = false
-					storeMin(&failed, int64(s.item))
-				}
-			}
-			q.done(s.item, more)
+		for s, ok := q.take(); ok; s, ok = q.take() {
+			q.done(s.item, run(e, s))
 		}
 	}
 	if workers <= 1 {
