@@ -47,7 +47,19 @@ type engine struct {
 	r     *Renderer
 	cue   *cue.Context
 	cache map[[32]byte]*Template
+	// keys remembers the content hash of each template source, so that
+	// looking a definition up does not hash its template again.
+	keys  map[sourceKey][32]byte
 	evals evalCache
+}
+
+// sourceKey identifies a template by its text. Comparing the text is
+// cheap when it is the same string (as it is for an unchanged
+// definition): only a different string of the same length is compared
+// byte by byte.
+type sourceKey struct {
+	kind     definition.Kind
+	template string
 }
 
 // maxCache bounds the number of compiled templates kept (per engine).
@@ -77,7 +89,7 @@ func (r *Renderer) acquire(ctx context.Context) (*engine, error) {
 	}
 	r.mu.Lock()
 	if len(r.engines) < r.size {
-		e := &engine{r: r, cue: cuecontext.New(), cache: map[[32]byte]*Template{}}
+		e := &engine{r: r, cue: cuecontext.New(), cache: map[[32]byte]*Template{}, keys: map[sourceKey][32]byte{}}
 		r.engines = append(r.engines, e)
 		r.mu.Unlock()
 		return e, nil
@@ -110,6 +122,9 @@ type Template struct {
 	parameter cue.Value // the parameter schema; !Exists() when absent
 	// schema digests parameter for property checks.
 	schema *paramSchema
+	// plainParameter: the evaluated parameter has the fields of schema
+	// and of the properties, nothing else (see decodeBySchema).
+	plainParameter bool
 	// key is the content hash of the definition's kind and template.
 	key [32]byte
 	// use is what the template reads of context (nil: all of it).
@@ -141,12 +156,14 @@ func (r *Renderer) Compile(d *definition.Definition) (t *Template, err error) {
 }
 
 func (r *engine) compile(d *definition.Definition) (*Template, error) {
-	key := sha256.Sum256([]byte(string(d.Kind) + "\x00" + d.Template()))
+	key := r.sourceHash(d)
 	if t, ok := r.cache[key]; ok {
 		if t.Def == d {
 			return t, nil
 		}
-		return &Template{Def: d, value: t.value, parameter: t.parameter, schema: t.schema, use: t.use, key: key}, nil
+		c := *t
+		c.Def = d
+		return &c, nil
 	}
 	v, f, err := r.build(d.Name+".cue", d.Template())
 	if err != nil {
@@ -155,12 +172,32 @@ func (r *engine) compile(d *definition.Definition) (*Template, error) {
 	t := &Template{Def: d, value: v, parameter: v.LookupPath(pathParameter), use: contextUse(f), key: key}
 	if t.parameter.Exists() {
 		t.schema = digest(t.parameter, 0)
+		t.plainParameter = plainParameter(f)
 	}
 	if len(r.cache) >= maxCache {
 		clear(r.cache) // definitions churned; recompile what is still used
 	}
 	r.cache[key] = t
 	return t, nil
+}
+
+// sourceHash is the content hash of d's kind and template.
+func (r *engine) sourceHash(d *definition.Definition) [32]byte {
+	sk := sourceKey{d.Kind, d.Template()}
+	if key, ok := r.keys[sk]; ok {
+		return key
+	}
+	h := sha256.New()
+	h.Write([]byte(sk.kind))
+	h.Write([]byte{0})
+	h.Write([]byte(sk.template))
+	var key [32]byte
+	h.Sum(key[:0])
+	if len(r.keys) >= maxCache {
+		clear(r.keys)
+	}
+	r.keys[sk] = key
+	return key
 }
 
 // build compiles CUE source with a top-level `context: _` declared (unless

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
-	"sync/atomic"
 
 	"cuelang.org/go/cue"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -130,19 +128,25 @@ func (r *Renderer) RenderApp(ctx context.Context, app *v1beta1.Application, defs
 		return nil, fmt.Errorf("render application %q: %w", app.Name, err)
 	}
 	base := appContext(app, opts)
-	out := make([]RenderedComponent, len(items))
-	errs := make([]error, len(items))
-	one := func(e *engine, i int) {
-		if err := ctx.Err(); err != nil {
-			errs[i] = err
-			return
-		}
-		rc, err := e.renderComponent(ctx, app, items[i], base, defs, opts)
-		if err != nil {
-			errs[i] = fmt.Errorf("render component %q: %w", items[i].comp.Name, err)
-			return
-		}
-		out[i] = *rc
+	jobs := make([]*componentJob, len(items))
+	wrap := func(i int, err error) error {
+		return fmt.Errorf("render component %q: %w", items[i].comp.Name, err)
+	}
+	steps := stepFuncs{
+		first: func(e *engine, i int) (bool, error) {
+			j, err := e.renderWorkload(ctx, app, items[i], base, defs, opts)
+			if err != nil {
+				return false, wrap(i, err)
+			}
+			jobs[i] = j
+			return !j.done, nil
+		},
+		second: func(e *engine, i int) error {
+			if err := e.renderTraits(app, jobs[i], opts); err != nil {
+				return wrap(i, err)
+			}
+			return nil
+		},
 	}
 	// Components render in parallel on idle engines; opts.Live is the
 	// caller's and need not be safe for concurrent use.
@@ -150,53 +154,7 @@ func (r *Renderer) RenderApp(ctx context.Context, app *v1beta1.Application, defs
 	if opts.Live != nil {
 		workers = 1
 	}
-	if workers <= 1 {
-		for i := range items {
-			one(e, i)
-			if errs[i] != nil {
-				break
-			}
-		}
-		r.release(e)
-	} else {
-		r.release(e)
-		var next atomic.Int64
-		var failed atomic.Bool
-		var wg sync.WaitGroup
-		var panicked atomic.Value
-		for range workers {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer func() {
-					if p := recover(); p != nil {
-						panicked.Store(fmt.Sprint(p))
-						failed.Store(true)
-					}
-				}()
-				e, err := r.acquire(ctx)
-				if err != nil {
-					failed.Store(true)
-					return
-				}
-				defer r.release(e)
-				for !failed.Load() {
-					i := int(next.Add(1)) - 1
-					if i >= len(items) {
-						return
-					}
-					one(e, i)
-					if errs[i] != nil {
-						failed.Store(true)
-					}
-				}
-			}()
-		}
-		wg.Wait()
-		if p := panicked.Load(); p != nil {
-			panic(p)
-		}
-	}
+	errs := r.runSteps(ctx, e, len(items), workers, steps)
 	// The first error in component order, as a sequential render reports.
 	for _, err := range errs {
 		if err != nil {
@@ -205,6 +163,10 @@ func (r *Renderer) RenderApp(ctx context.Context, app *v1beta1.Application, defs
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
+	}
+	out := make([]RenderedComponent, len(jobs))
+	for i, j := range jobs {
+		out[i] = *j.rc
 	}
 	return out, nil
 }
@@ -344,7 +306,7 @@ func (r *engine) evaluateInputs(t *Template, ctxMap, props map[string]any) (cue.
 	params := props
 	if t.parameter.Exists() {
 		pv := v.LookupPath(pathParameter)
-		d, derr := patch.Decode(pv)
+		d, derr := t.decodeParams(pv, props)
 		if derr != nil {
 			// Validate names the property; MarshalJSON does not.
 			if err := pv.Validate(); err != nil {
@@ -426,72 +388,113 @@ func namedOutputs(v cue.Value, what string) ([]Auxiliary, error) {
 	return res, nil
 }
 
-func (r *engine) renderComponent(ctx context.Context, app *v1beta1.Application, it workItem, base map[string]any, defs definition.Source, opts Options) (*RenderedComponent, error) {
-	c := it.comp
-	t, err := r.lookup(ctx, defs, definition.KindComponent, c.Type)
+// componentJob carries a component from its first rendering step to its
+// second.
+type componentJob struct {
+	item workItem
+	rc   *RenderedComponent
+	// traits are compiled by the engine of the first step: the second
+	// compiles their definitions again on its own engine.
+	traits  []*Template
+	memoKey [32]byte
+	memoize bool
+	// done: the memo had the component, there is no second step.
+	done bool
+}
+
+// renderWorkload is the first step of rendering a component: it resolves
+// the component's definitions and evaluates its template.
+func (r *engine) renderWorkload(ctx context.Context, app *v1beta1.Application, it workItem, base map[string]any, defs definition.Source, opts Options) (*componentJob, error) {
+	t, traits, err := r.lookupComponent(ctx, defs, it.comp)
 	if err != nil {
 		return nil, err
-	}
-	traits := make([]*Template, len(c.Traits))
-	for i, tr := range c.Traits {
-		if traits[i], err = r.lookup(ctx, defs, definition.KindTrait, tr.Type); err != nil {
-			return nil, fmt.Errorf("trait %q: %w", tr.Type, err)
-		}
 	}
 	cctx := make(map[string]any, len(base)+3)
 	for k, v := range base {
 		cctx[k] = v
 	}
-	cctx["name"] = c.Name
+	cctx["name"] = it.comp.Name
 	cctx["replicaKey"] = it.replicaKey
-
-	key, memoize := r.r.memoKey(app, it, cctx, t, traits, opts)
-	if memoize {
-		if hit := r.r.memoGet(key); hit != nil {
-			return hit, nil
+	j := &componentJob{item: it, traits: traits}
+	j.memoKey, j.memoize = r.r.memoKey(app, it, cctx, t, traits, opts)
+	if j.memoize {
+		if hit := r.r.memoGet(j.memoKey); hit != nil {
+			j.rc, j.done = hit, true
+			return j, nil
 		}
 	}
+	if j.rc, err = r.evaluateComponent(t, it, cctx); err != nil {
+		return nil, err
+	}
+	if err := checkTraits(t, traits, j.rc); err != nil {
+		return nil, err
+	}
+	return j, nil
+}
 
+// lookupComponent compiles the definitions of a component and its traits.
+func (r *engine) lookupComponent(ctx context.Context, defs definition.Source, c v1beta1.ApplicationComponent) (*Template, []*Template, error) {
+	t, err := r.lookup(ctx, defs, definition.KindComponent, c.Type)
+	if err != nil {
+		return nil, nil, err
+	}
+	traits := make([]*Template, len(c.Traits))
+	for i, tr := range c.Traits {
+		if traits[i], err = r.lookup(ctx, defs, definition.KindTrait, tr.Type); err != nil {
+			return nil, nil, fmt.Errorf("trait %q: %w", tr.Type, err)
+		}
+	}
+	return t, traits, nil
+}
+
+// evaluateComponent evaluates a component's template and decodes its
+// objects.
+func (r *engine) evaluateComponent(t *Template, it workItem, cctx map[string]any) (*RenderedComponent, error) {
 	v, params, err := r.evaluate(t, cctx, it.props)
 	if err != nil {
 		return nil, err
 	}
+	c := it.comp
 	out := &RenderedComponent{
 		Name: c.Name, Type: c.Type, ReplicaKey: it.replicaKey, DependsOn: c.DependsOn,
 		Definition: t.Def, Properties: params, Context: cctx,
 	}
-	ov := v.LookupPath(pathOutput)
-	if ov.Exists() {
+	if ov := v.LookupPath(pathOutput); ov.Exists() {
 		m, err := decodeObject(ov, "output")
 		if err != nil {
 			return nil, err
 		}
 		out.Workload = &unstructured.Unstructured{Object: m}
 	}
-	aux, err := namedOutputs(v, "component")
-	if err != nil {
+	if out.Auxiliaries, err = namedOutputs(v, "component"); err != nil {
 		return nil, err
 	}
-	out.Auxiliaries = aux
-	if out.Workload == nil && len(aux) == 0 {
+	if out.Workload == nil && len(out.Auxiliaries) == 0 {
 		return nil, fmt.Errorf("component definition %q has no output: its template must set `output` or `outputs`", t.Def.Name)
 	}
+	return out, nil
+}
 
-	if err := checkTraits(t, traits, out); err != nil {
-		return nil, err
-	}
-	for i, tt := range traits {
-		rt, err := r.renderTrait(tt, it.traitProps[i], out, opts)
+// renderTraits is the second step of rendering a component: it applies
+// the traits, in order, to the rendered component and labels its objects.
+func (r *engine) renderTraits(app *v1beta1.Application, j *componentJob, opts Options) error {
+	out := j.rc
+	for i, first := range j.traits {
+		tt, err := r.compile(first.Def)
 		if err != nil {
-			return nil, fmt.Errorf("trait %q: %w", tt.Def.Name, err)
+			return fmt.Errorf("trait %q: %w", first.Def.Name, err)
+		}
+		rt, err := r.renderTrait(tt, j.item.traitProps[i], out, opts)
+		if err != nil {
+			return fmt.Errorf("trait %q: %w", tt.Def.Name, err)
 		}
 		out.Traits = append(out.Traits, rt)
 	}
 	stamp(app, out)
-	if memoize {
-		r.r.memoPut(key, out)
+	if j.memoize {
+		r.r.memoPut(j.memoKey, out)
 	}
-	return out, nil
+	return nil
 }
 
 // checkTraits checks that each trait applies to the workload and none
