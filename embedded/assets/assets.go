@@ -57,6 +57,7 @@ func ExtractRuntime(root string) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	defer releasePayloadPages()
 	return Extract(data, root)
 }
 
@@ -213,6 +214,7 @@ func ExtractImages(dir string) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	defer releasePayloadPages()
 	return Decompress(data, dir, "velad-images")
 }
 
