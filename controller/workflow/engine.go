@@ -426,6 +426,17 @@ func (r *run) scanSuspends(nodes []node) {
 			if n.spec.Type != TypeSuspend || n.status.Phase != v1beta1.WorkflowStepSuspending {
 				continue
 			}
+			// A suspend step with a timeout fails when it is not resumed
+			// in time; the workflow then goes on to fail (or to the steps
+			// whose `if` handles it).
+			if at, timed, err := deadline(n.spec, n.status); err == nil && timed {
+				if !r.now.Before(at) {
+					r.set(n.status, v1beta1.WorkflowStepFailed, ReasonTimeout, fmt.Sprintf("step %q was not resumed within %s", n.spec.Name, n.spec.Timeout))
+					expired++
+					continue
+				}
+				r.schedule(at.Sub(r.now))
+			}
 			props, _ := Properties(n.spec)
 			d, _ := props["duration"].(string)
 			dur, err := time.ParseDuration(d)

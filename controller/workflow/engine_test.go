@@ -191,3 +191,27 @@ func TestStepTimeout(t *testing.T) {
 		t.Fatalf("invalid timeout: %+v, steps %+v", res, st.Steps)
 	}
 }
+
+// A suspend step with a timeout fails when nobody resumes it in time.
+func TestSuspendTimeout(t *testing.T) {
+	s := step("approve", TypeSuspend)
+	s.Timeout = "1m"
+	plan := Plan{[]v1beta1.WorkflowStep{s, step("b", "t")}, v1beta1.WorkflowExecuteMode{Steps: v1beta1.WorkflowModeStep}}
+	now := time.Unix(1000, 0)
+	st := &v1beta1.WorkflowStatus{}
+	Init(st, plan, "v1", now)
+	e := Engine{Exec: &fakeExec{done: map[string]bool{"b": true}}, Now: func() time.Time { return now }}
+	res, _ := e.Run(context.Background(), plan, st)
+	if res.Phase != PhaseSuspending || res.RequeueAfter != time.Minute {
+		t.Fatalf("first run: %+v", res)
+	}
+	now = now.Add(30 * time.Second)
+	if res, _ = e.Run(context.Background(), plan, st); res.Phase != PhaseSuspending {
+		t.Fatalf("before the timeout: %+v", res)
+	}
+	now = now.Add(31 * time.Second)
+	res, _ = e.Run(context.Background(), plan, st)
+	if res.Phase != PhaseFailed || st.Steps[0].Reason != ReasonTimeout || st.Steps[1].Phase != v1beta1.WorkflowStepSkipped {
+		t.Fatalf("after the timeout: %+v, steps %+v", res, st.Steps)
+	}
+}
