@@ -76,7 +76,12 @@ controller. It takes every 'velad server' flag.`,
 			if err := bootstrap.Install(cmd.Context(), opts, newProgress(out)); err != nil {
 				return err
 			}
-			fmt.Fprintf(out, "\nvelad is ready.\n  export KUBECONFIG=%s\n  velad kubectl get pods -A\n  velad up -f examples/hello.yaml && velad status hello\n", cfg.KubeconfigPath)
+			fmt.Fprintf(out, "\nvelad is ready.\n  export KUBECONFIG=%s\n  velad kubectl get pods -A\n", cfg.KubeconfigPath)
+			if clusterOnly {
+				fmt.Fprintln(out, "  (no application controller: --cluster-only; 'velad install' without it adds it)")
+			} else {
+				fmt.Fprintln(out, "  velad up -f examples/hello.yaml --wait && velad status hello")
+			}
 			return nil
 		},
 	}
