@@ -124,18 +124,19 @@ func missingDefinitions(ctx context.Context, c client.Client) ([]string, error) 
 	if err != nil {
 		return nil, err
 	}
-	present := map[string]bool{}
+	listed := map[string]bool{}  // kinds listed so far
+	present := map[string]bool{} // "Kind/name" in vela-system
 	var missing []string
 	for _, d := range defs {
 		kind := d.Kind.CRDKind()
-		if _, listed := present[kind+"/"]; !listed {
+		if !listed[kind] {
 			list := &unstructured.UnstructuredList{}
 			list.SetAPIVersion("core.oam.dev/v1beta1")
 			list.SetKind(kind + "List")
 			if err := c.List(ctx, list, client.InNamespace(ControllerNamespace)); err != nil && !apierrors.IsNotFound(err) {
 				return nil, fmt.Errorf("list %ss: %w", kind, err)
 			}
-			present[kind+"/"] = true
+			listed[kind] = true
 			for _, item := range list.Items {
 				present[kind+"/"+item.GetName()] = true
 			}
