@@ -5,12 +5,9 @@ import (
 	"context"
 	"flag"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/velad-dev/velad/controller/definition"
-	"github.com/velad-dev/velad/controller/definitions"
 	"github.com/velad-dev/velad/controller/render"
 )
 
@@ -19,38 +16,14 @@ var update = flag.Bool("update", false, "rewrite golden files in testdata/")
 // TestGolden renders every testdata/*.yaml app (except *.golden.yaml) with
 // the built-ins plus testdata/defs, and compares with NAME.golden.yaml.
 func TestGolden(t *testing.T) {
-	apps, err := filepath.Glob("testdata/*.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	builtins, err := definitions.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
 	r := render.NewRenderer()
-	for _, in := range apps {
-		if strings.HasSuffix(in, ".golden.yaml") {
-			continue
-		}
-		name := strings.TrimSuffix(filepath.Base(in), ".yaml")
-		t.Run(name, func(t *testing.T) {
-			data, err := os.ReadFile(in)
+	for _, ga := range render.GoldenApps(t) {
+		t.Run(ga.Name, func(t *testing.T) {
+			app, err := render.ParseApplication(ga.Data)
 			if err != nil {
 				t.Fatal(err)
 			}
-			app, err := render.ParseApplication(data)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var src definition.Source = builtins
-			if extra := filepath.Join("testdata", "defs", name); dirExists(extra) {
-				defs, err := definition.LoadPaths(extra)
-				if err != nil {
-					t.Fatal(err)
-				}
-				src = definition.Chain{definition.NewSet(defs...), builtins}
-			}
-			comps, err := r.RenderApp(context.Background(), app, src, render.Options{})
+			comps, err := r.RenderApp(context.Background(), app, ga.Defs, render.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -58,7 +31,7 @@ func TestGolden(t *testing.T) {
 			if err := render.WriteYAML(&got, app, comps); err != nil {
 				t.Fatal(err)
 			}
-			golden := strings.TrimSuffix(in, ".yaml") + ".golden.yaml"
+			golden := ga.Golden
 			if *update {
 				if err := os.WriteFile(golden, got.Bytes(), 0o644); err != nil {
 					t.Fatal(err)
@@ -74,11 +47,6 @@ func TestGolden(t *testing.T) {
 			}
 		})
 	}
-}
-
-func dirExists(p string) bool {
-	st, err := os.Stat(p)
-	return err == nil && st.IsDir()
 }
 
 // diff shows the first differing lines.

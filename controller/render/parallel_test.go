@@ -4,13 +4,10 @@ import (
 	"bytes"
 	"context"
 	"os"
-	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 
 	"github.com/velad-dev/velad/controller/definition"
-	"github.com/velad-dev/velad/controller/definitions"
 	"github.com/velad-dev/velad/controller/render"
 )
 
@@ -19,42 +16,18 @@ import (
 // with the memo on and off, and compares each result with its golden
 // file: parallel rendering must not change what is rendered.
 func TestParallelRendersMatchGolden(t *testing.T) {
-	apps, err := filepath.Glob("testdata/*.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	builtins, err := definitions.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
 	type job struct {
 		name, want string
 		app        []byte
 		src        definition.Source
 	}
 	var jobs []job
-	for _, in := range apps {
-		if strings.HasSuffix(in, ".golden.yaml") {
-			continue
-		}
-		name := strings.TrimSuffix(filepath.Base(in), ".yaml")
-		data, err := os.ReadFile(in)
+	for _, ga := range render.GoldenApps(t) {
+		want, err := os.ReadFile(ga.Golden)
 		if err != nil {
 			t.Fatal(err)
 		}
-		want, err := os.ReadFile(strings.TrimSuffix(in, ".yaml") + ".golden.yaml")
-		if err != nil {
-			t.Fatal(err)
-		}
-		var src definition.Source = builtins
-		if extra := filepath.Join("testdata", "defs", name); dirExists(extra) {
-			defs, err := definition.LoadPaths(extra)
-			if err != nil {
-				t.Fatal(err)
-			}
-			src = definition.Chain{definition.NewSet(defs...), builtins}
-		}
-		jobs = append(jobs, job{name: name, want: string(want), app: data, src: src})
+		jobs = append(jobs, job{name: ga.Name, want: string(want), app: ga.Data, src: ga.Defs})
 	}
 	for _, memo := range []int{0, 512} {
 		r := render.NewRenderer()

@@ -2,10 +2,7 @@ package render
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"reflect"
-	"strings"
 	"testing"
 
 	"cuelang.org/go/cue/parser"
@@ -83,15 +80,7 @@ func TestPlainBuiltins(t *testing.T) {
 // TestDecodeBySchemaMatchesWhole renders every golden app with parameters
 // decoded by schema and decoded whole: the properties must be equal.
 func TestDecodeBySchemaMatchesWhole(t *testing.T) {
-	apps, err := filepath.Glob("testdata/*.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	builtins, err := definitions.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
-	render := func(guided bool, app []byte) []RenderedComponent {
+	render := func(guided bool, app []byte, defs definition.Source) []RenderedComponent {
 		t.Helper()
 		defer func(old bool) { guidedDecode = old }(guidedDecode)
 		guidedDecode = guided
@@ -101,22 +90,15 @@ func TestDecodeBySchemaMatchesWhole(t *testing.T) {
 		}
 		r := newRenderer(1)
 		r.SetMemoSize(0)
-		comps, err := r.RenderApp(context.Background(), a, builtins, Options{})
+		comps, err := r.RenderApp(context.Background(), a, defs, Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
 		return comps
 	}
-	for _, in := range apps {
-		if strings.HasSuffix(in, ".golden.yaml") {
-			continue
-		}
-		t.Run(filepath.Base(in), func(t *testing.T) {
-			data, err := os.ReadFile(in)
-			if err != nil {
-				t.Fatal(err)
-			}
-			guided, whole := render(true, data), render(false, data)
+	for _, ga := range GoldenApps(t) {
+		t.Run(ga.Name, func(t *testing.T) {
+			guided, whole := render(true, ga.Data, ga.Defs), render(false, ga.Data, ga.Defs)
 			for i := range whole {
 				if !reflect.DeepEqual(guided[i].Properties, whole[i].Properties) {
 					t.Errorf("%s: properties %v, decoded whole %v", whole[i].Name, guided[i].Properties, whole[i].Properties)

@@ -1,0 +1,59 @@
+package render
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/velad-dev/velad/controller/definition"
+	"github.com/velad-dev/velad/controller/definitions"
+)
+
+// GoldenApp is an app of testdata/ with the definitions it renders with
+// (the built-ins, plus testdata/defs/NAME when present) and its golden
+// file. (Exported for the render_test package's tests.)
+type GoldenApp struct {
+	Name, Path, Golden string
+	Data               []byte
+	Defs               definition.Source
+}
+
+// GoldenApps loads every testdata/*.yaml app but the golden files.
+func GoldenApps(t testing.TB) []GoldenApp {
+	t.Helper()
+	paths, err := filepath.Glob("testdata/*.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	builtins, err := definitions.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var apps []GoldenApp
+	for _, in := range paths {
+		if strings.HasSuffix(in, ".golden.yaml") {
+			continue
+		}
+		data, err := os.ReadFile(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		name := strings.TrimSuffix(filepath.Base(in), ".yaml")
+		var src definition.Source = builtins
+		if extra := filepath.Join("testdata", "defs", name); isDir(extra) {
+			defs, err := definition.LoadPaths(extra)
+			if err != nil {
+				t.Fatal(err)
+			}
+			src = definition.Chain{definition.NewSet(defs...), builtins}
+		}
+		apps = append(apps, GoldenApp{Name: name, Path: in, Golden: strings.TrimSuffix(in, ".yaml") + ".golden.yaml", Data: data, Defs: src})
+	}
+	return apps
+}
+
+func isDir(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && st.IsDir()
+}
