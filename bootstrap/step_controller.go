@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"helm.sh/helm/v3/pkg/chart"
@@ -116,11 +117,7 @@ func ControllerReady(ctx context.Context, kubeconfig string) (bool, string) {
 
 // missingDefinitions lists the built-in definitions not yet in vela-system.
 func missingDefinitions(ctx context.Context, c client.Client) ([]string, error) {
-	set, err := definitions.Load()
-	if err != nil {
-		return nil, err
-	}
-	defs, err := set.List(ctx)
+	defs, err := builtinDefinitions()
 	if err != nil {
 		return nil, err
 	}
@@ -148,6 +145,16 @@ func missingDefinitions(ctx context.Context, c client.Client) ([]string, error) 
 	sort.Strings(missing)
 	return missing, nil
 }
+
+// builtinDefinitions are the definitions the controller installs; they
+// are compiled once, not at every poll of the wait.
+var builtinDefinitions = sync.OnceValues(func() ([]*definition.Definition, error) {
+	set, err := definitions.Load()
+	if err != nil {
+		return nil, err
+	}
+	return set.List(context.Background())
+})
 
 func runtimeClient(kubeconfig string) (client.Client, error) {
 	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
