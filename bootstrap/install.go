@@ -85,8 +85,15 @@ func InstallSteps(o *InstallOptions) []Step {
 			return installController(ctx, kubeconfig, o.Controller, o.Timeout)
 		}},
 		Step{"Waiting for the velad controller and its definitions", func(ctx context.Context) error {
+			if err := cs.load(kubeconfig); err != nil {
+				return err
+			}
+			c, err := runtimeClient(kubeconfig)
+			if err != nil {
+				return err
+			}
 			return waitFor(ctx, o.Timeout, "the velad controller", func(ctx context.Context) (bool, string) {
-				return ControllerReady(ctx, kubeconfig)
+				return ControllerReady(ctx, cs.c, c)
 			})
 		}},
 	)

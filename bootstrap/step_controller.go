@@ -11,6 +11,7 @@ import (
 	"helm.sh/helm/v3/pkg/chart"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -93,17 +94,9 @@ func installController(ctx context.Context, kubeconfig string, cc *ControllerCha
 // ControllerReady reports whether the controller's Deployment is rolled
 // out and the built-in definitions it installs at start are all there, so
 // that `velad up` works as soon as install returns.
-func ControllerReady(ctx context.Context, kubeconfig string) (bool, string) {
-	cs, err := clientFor(kubeconfig)
-	if err != nil {
-		return false, err.Error()
-	}
+func ControllerReady(ctx context.Context, cs kubernetes.Interface, c client.Client) (bool, string) {
 	if ok, state := DeploymentAvailable(ctx, cs, ControllerNamespace, ControllerRelease); !ok {
 		return false, "deployment " + state
-	}
-	c, err := runtimeClient(kubeconfig)
-	if err != nil {
-		return false, err.Error()
 	}
 	missing, err := missingDefinitions(ctx, c)
 	if err != nil {
