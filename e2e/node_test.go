@@ -41,6 +41,7 @@ func TestNodeLifecycle(t *testing.T) {
 	if os.Getuid() != 0 {
 		t.Skip("installs velad on this machine: needs root (CI runs as root)")
 	}
+	testenv.LockHost(t)
 	bin, err := testenv.Binary()
 	if err != nil {
 		t.Fatal(err)
