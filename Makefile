@@ -7,7 +7,15 @@ BIN     := bin/velad
 PKG     := github.com/velad-dev/velad
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo v0.0.0-dev)
 COMMIT  ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
-LDFLAGS := -s -w -X $(PKG)/version.Version=$(VERSION) -X $(PKG)/version.GitCommit=$(COMMIT)
+# The embedded Kubernetes reports its real version (the API server's
+# /version, kubectl, Helm's KubeVersion capability for charts with a
+# kubeVersion constraint), read from go.mod.
+K8S_VERSION ?= $(shell $(GO) list -m -f '{{.Version}}' k8s.io/kubernetes 2>/dev/null || echo v1.36.3)
+K8S_MINOR   := $(word 2,$(subst ., ,$(K8S_VERSION)))
+K8S_X       := gitVersion=$(K8S_VERSION) gitMajor=1 gitMinor=$(K8S_MINOR) gitTreeState=clean gitCommit=$(COMMIT)
+LDFLAGS := -s -w -X $(PKG)/version.Version=$(VERSION) -X $(PKG)/version.GitCommit=$(COMMIT) \
+	-X $(PKG)/version.KubernetesVersion=$(K8S_VERSION) \
+	$(foreach v,$(K8S_X),-X k8s.io/component-base/version.$(v) -X k8s.io/client-go/pkg/version.$(v))
 # Flags for `make install` / `make run`; the data dir and kubeconfig are
 # velad's defaults.
 RUN_ARGS ?=

@@ -63,6 +63,25 @@ func TestControlPlaneServesAndRuns(t *testing.T) {
 		}
 	})
 
+	t.Run("reports the embedded Kubernetes version", func(t *testing.T) {
+		// kubectl, Helm's KubeVersion and charts' kubeVersion constraints
+		// read it: it must be the real release, as `velad version` says.
+		info, err := cs.Discovery().ServerVersion()
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := exec.Command(s.Binary, "version").CombinedOutput()
+		if err != nil {
+			t.Fatalf("velad version: %v: %s", err, out)
+		}
+		if !strings.HasPrefix(info.GitVersion, "v1.") || !strings.Contains(string(out), "Kubernetes: "+info.GitVersion+"\n") {
+			t.Fatalf("API server reports %q (major %q minor %q); velad version says %s", info.GitVersion, info.Major, info.Minor, out)
+		}
+		if info.Minor == "" || !strings.HasPrefix(info.GitVersion, "v"+info.Major+"."+info.Minor+".") {
+			t.Fatalf("API server reports %q with major %q minor %q", info.GitVersion, info.Major, info.Minor)
+		}
+	})
+
 	t.Run("controller-manager runs controllers", func(t *testing.T) {
 		// The service-account controller gives every namespace a default SA.
 		eventually(t, time.Minute, "default ServiceAccount in namespace roundtrip", func(ctx context.Context) (bool, error) {
