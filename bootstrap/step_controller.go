@@ -17,8 +17,8 @@ import (
 
 	"github.com/velad-dev/velad/charts"
 	"github.com/velad-dev/velad/charts/release"
+	"github.com/velad-dev/velad/controller/builtins"
 	"github.com/velad-dev/velad/controller/definition"
-	"github.com/velad-dev/velad/controller/definitions"
 	"github.com/velad-dev/velad/controller/install"
 	"github.com/velad-dev/velad/embedded/assets"
 )
@@ -142,7 +142,7 @@ func missingDefinitions(ctx context.Context, c client.Client) ([]string, error) 
 // builtinDefinitions are the definitions the controller installs; they
 // are compiled once, not at every poll of the wait.
 var builtinDefinitions = sync.OnceValues(func() ([]*definition.Definition, error) {
-	set, err := definitions.Load()
+	set, err := builtins.Load()
 	if err != nil {
 		return nil, err
 	}

@@ -19,7 +19,7 @@ import (
 
 	"github.com/velad-dev/velad/controller/api/v1beta1"
 	"github.com/velad-dev/velad/controller/app"
-	"github.com/velad-dev/velad/controller/definitions"
+	"github.com/velad-dev/velad/controller/builtins"
 	"github.com/velad-dev/velad/controller/manager"
 	"github.com/velad-dev/velad/controller/render"
 )
@@ -61,7 +61,7 @@ func TestTrackerDroppedWhenFinalizerFails(t *testing.T) {
 				return c.Apply(ctx, obj, opts...)
 			},
 		}).Build()
-	builtins, err := definitions.Load()
+	builtins, err := builtins.Load()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,14 +7,14 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/velad-dev/velad/controller/builtins"
 	"github.com/velad-dev/velad/controller/definition"
-	"github.com/velad-dev/velad/controller/definitions"
 )
 
 // TestCUERoundTrip formats every built-in back to a .cue file and parses
 // it again: the CRD objects must be equal.
 func TestCUERoundTrip(t *testing.T) {
-	set, err := definitions.Load()
+	set, err := builtins.Load()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,7 +40,7 @@ func TestCUERoundTrip(t *testing.T) {
 }
 
 func TestParseCUEWebservice(t *testing.T) {
-	data, err := os.ReadFile("../definitions/webservice.cue")
+	data, err := os.ReadFile("../builtins/webservice.cue")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,7 +151,7 @@ func TestSplitRef(t *testing.T) {
 }
 
 func TestChainShadowsBuiltins(t *testing.T) {
-	builtins, err := definitions.Load()
+	builtins, err := builtins.Load()
 	if err != nil {
 		t.Fatal(err)
 	}

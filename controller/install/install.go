@@ -15,8 +15,8 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/velad-dev/velad/charts"
+	"github.com/velad-dev/velad/controller/builtins"
 	"github.com/velad-dev/velad/controller/definition"
-	"github.com/velad-dev/velad/controller/definitions"
 )
 
 // FieldManager owns what the installer applies.
@@ -88,7 +88,7 @@ func Definitions(ctx context.Context, c client.Client) (int, error) {
 	if err := c.Create(ctx, ns); err != nil && !apierrors.IsAlreadyExists(err) {
 		return 0, fmt.Errorf("create namespace %s: %w", ns.Name, err)
 	}
-	set, err := definitions.Load()
+	set, err := builtins.Load()
 	if err != nil {
 		return 0, err
 	}

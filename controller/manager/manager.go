@@ -22,7 +22,7 @@ import (
 
 	"github.com/velad-dev/velad/controller/api/v1beta1"
 	"github.com/velad-dev/velad/controller/app"
-	"github.com/velad-dev/velad/controller/definitions"
+	"github.com/velad-dev/velad/controller/builtins"
 	"github.com/velad-dev/velad/controller/install"
 	"github.com/velad-dev/velad/controller/render"
 	appwebhook "github.com/velad-dev/velad/controller/webhook"
@@ -132,7 +132,7 @@ func New(cfg *rest.Config, o Options) (manager.Manager, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create manager: %w", err)
 	}
-	builtins, err := definitions.Load()
+	builtins, err := builtins.Load()
 	if err != nil {
 		return nil, err
 	}

@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/velad-dev/velad/controller/builtins"
 	"github.com/velad-dev/velad/controller/definition"
-	"github.com/velad-dev/velad/controller/definitions"
 	"github.com/velad-dev/velad/controller/render"
 )
 
@@ -50,7 +50,7 @@ func BenchmarkRenderAppUnchanged(b *testing.B) {
 }
 
 func benchmarkRenderApp(b *testing.B, memo int) {
-	builtins, err := definitions.Load()
+	builtins, err := builtins.Load()
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -79,7 +79,7 @@ func benchmarkRenderApp(b *testing.B, memo int) {
 func BenchmarkCompileBuiltins(b *testing.B) {
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
-		defs, err := definition.LoadFS(definitions.FS(), definitions.Source)
+		defs, err := definition.LoadFS(builtins.FS(), builtins.Source)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -4,8 +4,8 @@ import (
 	"context"
 	"testing"
 
+	"github.com/velad-dev/velad/controller/builtins"
 	"github.com/velad-dev/velad/controller/definition"
-	"github.com/velad-dev/velad/controller/definitions"
 	"github.com/velad-dev/velad/controller/render"
 )
 
@@ -18,7 +18,7 @@ spec:
 
 // TestBadInput asserts the exact error text for inputs users get wrong.
 func TestBadInput(t *testing.T) {
-	builtins, err := definitions.Load()
+	builtins, err := builtins.Load()
 	if err != nil {
 		t.Fatal(err)
 	}

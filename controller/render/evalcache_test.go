@@ -6,7 +6,7 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/velad-dev/velad/controller/definitions"
+	"github.com/velad-dev/velad/controller/builtins"
 )
 
 const evalCacheApp = `apiVersion: core.oam.dev/v1beta1
@@ -45,7 +45,7 @@ spec:
 // TestEvalCache checks that only parameter-only evaluations are cached and
 // that cached renders equal fresh ones.
 func TestEvalCache(t *testing.T) {
-	defs, err := definitions.Load()
+	defs, err := builtins.Load()
 	if err != nil {
 		t.Fatal(err)
 	}

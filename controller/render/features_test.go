@@ -9,15 +9,15 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/velad-dev/velad/controller/builtins"
 	"github.com/velad-dev/velad/controller/definition"
-	"github.com/velad-dev/velad/controller/definitions"
 	"github.com/velad-dev/velad/controller/render"
 )
 
 // TestEveryBuiltinHasAGolden fails when a built-in definition is used by
 // no app in testdata/.
 func TestEveryBuiltinHasAGolden(t *testing.T) {
-	builtins, err := definitions.Load()
+	builtins, err := builtins.Load()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +89,7 @@ func loadCUE(t *testing.T, name, src string) *definition.Definition {
 }
 
 func TestTraitFeatures(t *testing.T) {
-	builtins, err := definitions.Load()
+	builtins, err := builtins.Load()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,7 +158,7 @@ func TestTraitFeatures(t *testing.T) {
 }
 
 func TestDefinitionRevision(t *testing.T) {
-	builtins, err := definitions.Load()
+	builtins, err := builtins.Load()
 	if err != nil {
 		t.Fatal(err)
 	}

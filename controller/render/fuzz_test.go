@@ -9,8 +9,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/velad-dev/velad/controller/api/v1beta1"
+	"github.com/velad-dev/velad/controller/builtins"
 	"github.com/velad-dev/velad/controller/definition"
-	"github.com/velad-dev/velad/controller/definitions"
 	"github.com/velad-dev/velad/controller/render"
 )
 
@@ -37,7 +37,7 @@ func FuzzRenderProperties(f *testing.F) {
 	for _, s := range seeds {
 		f.Add(s.comp, s.trait, s.props, s.tp)
 	}
-	builtins, err := definitions.Load()
+	builtins, err := builtins.Load()
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -95,7 +95,7 @@ output: {apiVersion: "v1", kind: "ConfigMap", data: v: "\(x)"}`, `{}`},
 	for _, s := range seeds {
 		f.Add(s.tmpl, s.props)
 	}
-	builtins, err := definitions.Load()
+	builtins, err := builtins.Load()
 	if err != nil {
 		f.Fatal(err)
 	}

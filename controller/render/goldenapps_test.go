@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/velad-dev/velad/controller/builtins"
 	"github.com/velad-dev/velad/controller/definition"
-	"github.com/velad-dev/velad/controller/definitions"
 )
 
 // GoldenApp is an app of testdata/ with the definitions it renders with
@@ -26,7 +26,7 @@ func GoldenApps(t testing.TB) []GoldenApp {
 	if err != nil {
 		t.Fatal(err)
 	}
-	builtins, err := definitions.Load()
+	builtins, err := builtins.Load()
 	if err != nil {
 		t.Fatal(err)
 	}

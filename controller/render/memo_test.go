@@ -5,14 +5,14 @@ import (
 	"context"
 	"testing"
 
-	"github.com/velad-dev/velad/controller/definitions"
+	"github.com/velad-dev/velad/controller/builtins"
 	"github.com/velad-dev/velad/controller/render"
 )
 
 // TestMemo checks that remembered renders are equal to fresh ones, are
 // not shared with callers, and are invalidated by any input change.
 func TestMemo(t *testing.T) {
-	builtins, err := definitions.Load()
+	builtins, err := builtins.Load()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,8 +7,8 @@ import (
 
 	"cuelang.org/go/cue/parser"
 
+	"github.com/velad-dev/velad/controller/builtins"
 	"github.com/velad-dev/velad/controller/definition"
-	"github.com/velad-dev/velad/controller/definitions"
 )
 
 func TestPlainParameter(t *testing.T) {
@@ -51,7 +51,7 @@ func TestPlainParameter(t *testing.T) {
 // TestPlainBuiltins checks that the built-ins of the benchmark app decode
 // their parameter by schema.
 func TestPlainBuiltins(t *testing.T) {
-	builtins, err := definitions.Load()
+	builtins, err := builtins.Load()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,7 +117,7 @@ func TestDecodeBySchemaMatchesWhole(t *testing.T) {
 // TestDecodeBySchemaErrors renders odd properties both ways: the errors
 // and properties must be the same.
 func TestDecodeBySchemaErrors(t *testing.T) {
-	builtins, err := definitions.Load()
+	builtins, err := builtins.Load()
 	if err != nil {
 		t.Fatal(err)
 	}

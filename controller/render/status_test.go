@@ -6,12 +6,12 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
-	"github.com/velad-dev/velad/controller/definitions"
+	"github.com/velad-dev/velad/controller/builtins"
 	"github.com/velad-dev/velad/controller/render"
 )
 
 func TestEvalStatus(t *testing.T) {
-	builtins, err := definitions.Load()
+	builtins, err := builtins.Load()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,8 +8,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/velad-dev/velad/controller/builtins"
 	"github.com/velad-dev/velad/controller/definition"
-	"github.com/velad-dev/velad/controller/definitions"
 	"github.com/velad-dev/velad/controller/render"
 )
 
@@ -81,7 +81,7 @@ func readInput(stdin io.Reader, file string) ([]byte, error) {
 // definitionSource is the user's definitions (which win) over the
 // built-ins.
 func definitionSource(paths []string) (definition.Source, error) {
-	builtins, err := definitions.Load()
+	builtins, err := builtins.Load()
 	if err != nil {
 		return nil, err
 	}

@@ -1,7 +1,7 @@
-// Package definitions embeds velad's built-in X-Definitions, written in
+// Package builtins embeds velad's built-in X-Definitions, written in
 // the `.cue` definition file format: the component, trait, policy and
 // workflow step types users know from KubeVela.
-package definitions
+package builtins
 
 import (
 	"embed"
