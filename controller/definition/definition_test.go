@@ -40,7 +40,7 @@ func TestCUERoundTrip(t *testing.T) {
 }
 
 func TestParseCUEWebservice(t *testing.T) {
-	data, err := os.ReadFile("../builtins/webservice.cue")
+	data, err := os.ReadFile("../builtins/component/webservice.cue")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -79,7 +79,7 @@ func benchmarkRenderApp(b *testing.B, memo int) {
 func BenchmarkCompileBuiltins(b *testing.B) {
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
-		defs, err := definition.LoadFS(builtins.FS(), builtins.Source)
+		defs, err := builtins.Parse()
 		if err != nil {
 			b.Fatal(err)
 		}
