@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/velad-dev/velad/embedded/testenv"
+	"github.com/velad-dev/velad/internal/testenv"
 )
 
 // runVelad runs the binary with a bounded time and returns its exit code

@@ -22,7 +22,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/utils/ptr"
 
-	"github.com/velad-dev/velad/embedded/testenv"
+	"github.com/velad-dev/velad/internal/testenv"
 )
 
 const (

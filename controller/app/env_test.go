@@ -18,7 +18,7 @@ import (
 	"github.com/velad-dev/velad/controller/api/v1beta1"
 	"github.com/velad-dev/velad/controller/install"
 	"github.com/velad-dev/velad/controller/manager"
-	"github.com/velad-dev/velad/embedded/testenv"
+	"github.com/velad-dev/velad/internal/testenv"
 )
 
 // One control plane and one in-process controller for the package; one

@@ -41,7 +41,7 @@ import (
 	"github.com/velad-dev/velad/controller/app"
 	"github.com/velad-dev/velad/controller/install"
 	"github.com/velad-dev/velad/controller/manager"
-	"github.com/velad-dev/velad/embedded/testenv"
+	"github.com/velad-dev/velad/internal/testenv"
 )
 
 func main() {

@@ -15,7 +15,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/velad-dev/velad/embedded/testenv"
+	"github.com/velad-dev/velad/internal/testenv"
 )
 
 func main() {
