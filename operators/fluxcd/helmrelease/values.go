@@ -111,7 +111,7 @@ func mergeValues(sources []valuesSource, inline map[string]any) (map[string]any,
 		}
 		result = MergeMaps(result, vals)
 	}
-	result = MergeMaps(result, inline)
+	result = MergeMaps(result, deepCopy(inline).(map[string]any))
 	for _, s := range sources {
 		if s.ref.TargetPath == "" {
 			continue
@@ -128,7 +128,9 @@ func mergeValues(sources []valuesSource, inline map[string]any) (map[string]any,
 // string (as --set-string); literal keeps the value verbatim.
 func setPath(values map[string]any, path, value string, literal bool) error {
 	if literal {
-		return strvals.ParseLiteralInto(path+"="+value, values)
+		// --set-string with every character the parser would read
+		// escaped: the value arrives verbatim, the path keeps its syntax.
+		return strvals.ParseIntoString(path+"="+literalEscaper.Replace(value), values)
 	}
 	single := len(value) >= 2 && strings.HasPrefix(value, "'") && strings.HasSuffix(value, "'")
 	double := len(value) >= 2 && strings.HasPrefix(value, `"`) && strings.HasSuffix(value, `"`)
@@ -137,6 +139,10 @@ func setPath(values map[string]any, path, value string, literal bool) error {
 	}
 	return strvals.ParseInto(path+"="+value, values)
 }
+
+// literalEscaper escapes what Helm's --set parser reads in a value
+// (backslash first, so later escapes are not escaped again).
+var literalEscaper = strings.NewReplacer(`\`, `\\`, `,`, `\,`, `[`, `\[`, `]`, `\]`, `{`, `\{`, `}`, `\}`)
 
 // MergeMaps merges b into a copy of a: nested maps merge, anything else
 // in b replaces a's.
@@ -172,4 +178,25 @@ func ValuesChecksum(values map[string]any) string {
 	y, _ := chartutil.Values(values).YAML()
 	sum := sha1.Sum([]byte(y)) //nolint:gosec
 	return hex.EncodeToString(sum[:])
+}
+
+// deepCopy copies maps and lists, so setting a path never writes into the
+// object's own values.
+func deepCopy(v any) any {
+	switch t := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(t))
+		for k, x := range t {
+			out[k] = deepCopy(x)
+		}
+		return out
+	case []any:
+		out := make([]any, len(t))
+		for i, x := range t {
+			out[i] = deepCopy(x)
+		}
+		return out
+	default:
+		return v
+	}
 }
