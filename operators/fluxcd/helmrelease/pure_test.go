@@ -190,3 +190,12 @@ func TestUnsupported(t *testing.T) {
 		}
 	}
 }
+
+func TestConfigDigestEmpty(t *testing.T) {
+	if ConfigDigest(nil) != ConfigDigest(map[string]any{}) {
+		t.Fatal("nil and empty values must have one digest (Helm stores empty values as none)")
+	}
+	if ConfigDigest(map[string]any{"a": float64(1)}) != ConfigDigest(map[string]any{"a": int64(1)}) {
+		t.Fatal("a number's Go type must not change the digest")
+	}
+}

@@ -167,6 +167,10 @@ func MergeMaps(a, b map[string]any) map[string]any {
 // lastAttemptedConfigDigest and history configDigest): sha256 of their
 // JSON (keys sorted).
 func ConfigDigest(values map[string]any) string {
+	if values == nil {
+		// Helm stores empty values as none: both are "{}".
+		values = map[string]any{}
+	}
 	data, _ := json.Marshal(values)
 	sum := sha256.Sum256(data)
 	return "sha256:" + hex.EncodeToString(sum[:])
