@@ -102,7 +102,6 @@ func StartManager(ctx context.Context, cfg *rest.Config, storagePath string) (<-
 	return done, nil
 }
 
-
 // Chart packages a chart whose one template is a ConfigMap named
 // `.Values.name` (default <release>-cm) holding `.Values.data`; a name the
 // API server refuses makes an install or upgrade fail on demand.

@@ -288,7 +288,9 @@ func TestController(t *testing.T) {
 			t.Fatalf("release's ConfigMap: %v %v", cm.Data, err)
 		}
 
-		e.update(hr, func(h *helmv2.HelmRelease) { h.Spec.Values = &apiextensionsv1.JSON{Raw: []byte(`{"data":{"greeting":"hey"}}`)} })
+		e.update(hr, func(h *helmv2.HelmRelease) {
+			h.Spec.Values = &apiextensionsv1.JSON{Raw: []byte(`{"data":{"greeting":"hey"}}`)}
+		})
 		until(e, hr, "upgraded on values", readyWith(helmv2.UpgradeSucceededReason))
 		if cm, _ := e.configMap(ns, "web-cm"); cm.Data["greeting"] != "hey" || hr.Status.History.Latest().Version != 2 {
 			t.Fatalf("after values change: %v, history %+v", cm.Data, hr.Status.History.Latest())
