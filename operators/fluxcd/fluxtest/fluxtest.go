@@ -1,5 +1,5 @@
 // Package fluxtest runs the fluxcd addon's controller for tests and the
-// benchmark: Flux's CRDs on a real API server (embedded/testenv), the
+// benchmark: Flux's CRDs on a real API server (internal/testenv), the
 // manager in the test process, and Helm charts and repositories made with
 // the Helm SDK (an HTTP index repository and an OCI registry).
 package fluxtest

@@ -22,7 +22,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/velad-dev/velad/embedded/testenv"
+	"github.com/velad-dev/velad/internal/testenv"
 	"github.com/velad-dev/velad/operators/fluxcd/api"
 	"github.com/velad-dev/velad/operators/fluxcd/chartrepo"
 	"github.com/velad-dev/velad/operators/fluxcd/conditions"

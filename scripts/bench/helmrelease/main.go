@@ -24,7 +24,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/velad-dev/velad/embedded/testenv"
+	"github.com/velad-dev/velad/internal/testenv"
 	"github.com/velad-dev/velad/operators/fluxcd/api"
 	"github.com/velad-dev/velad/operators/fluxcd/conditions"
 	"github.com/velad-dev/velad/operators/fluxcd/fluxtest"
