@@ -7,13 +7,16 @@
 #   docker.io/velad/hello:v1               cmd/hello (demo web server)
 #   docker.io/velad/volume-helper:v1       cmd/volume-helper (local-path helper)
 #   docker.io/velad/controller:<tag>       cmd/controller (application controller)
+#   docker.io/velad/fluxcd-controller:<tag> cmd/fluxcd-controller (fluxcd addon)
 #   docker.io/velad/coredns:1.15.0         scripts/images/coredns (own module)
 #   docker.io/velad/local-path-provisioner:v0.0.30
 #
-# The controller's tag is its chart's appVersion plus the first 12 hex
+# A controller's tag is its chart's appVersion plus the first 12 hex
 # digits of its binary's sha256, so a changed controller is a new image
-# and `velad install` rolls it out; the full reference is written to
-# payload/controller-image for velad to pass to the chart.
+# and `velad install` rolls it out. The references velad passes to charts
+# are written to payload/images.txt, one NAME=REF a line (NAME: controller,
+# fluxcd-controller); payload/controller-image keeps the application
+# controller's alone.
 #
 # The binaries are always (incrementally) built; the slow part, packing
 # and compressing, is skipped when they and this script are unchanged.
@@ -30,16 +33,27 @@ export CGO_ENABLED=0 GOFLAGS="-trimpath -buildvcs=false"
 
 mkdir -p "$out/bin" "$payloads"
 echo "building image binaries"
-(cd "$root" && go build -ldflags '-s -w' -o "$out/bin/" ./cmd/pause ./cmd/hello ./cmd/volume-helper ./cmd/controller)
+(cd "$root" && go build -ldflags '-s -w' -o "$out/bin/" ./cmd/pause ./cmd/hello ./cmd/volume-helper ./cmd/controller ./cmd/fluxcd-controller)
 (cd "$root/scripts/images/coredns" && go build -ldflags '-s -w' -o "$out/bin/coredns" .)
 (cd "$out" && GOBIN="$out/bin" go install -ldflags '-s -w' "github.com/rancher/local-path-provisioner@$LOCAL_PATH_VERSION")
 
 app_version=$(sed -n 's/^appVersion: *"\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' "$root/charts/velad-controller/Chart.yaml")
 controller_ref="docker.io/velad/controller:$app_version-$(sha256sum "$out/bin/controller" | cut -c1-12)"
+# The fluxcd addon's chart (charts/fluxcd) names its appVersion; until it
+# exists, 0.1.0.
+flux_version=0.1.0
+if [ -f "$root/charts/fluxcd/Chart.yaml" ]; then
+	flux_version=$(sed -n 's/^appVersion: *"\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' "$root/charts/fluxcd/Chart.yaml")
+fi
+flux_ref="docker.io/velad/fluxcd-controller:$flux_version-$(sha256sum "$out/bin/fluxcd-controller" | cut -c1-12)"
+images_txt="controller=$controller_ref
+fluxcd-controller=$flux_ref"
 
-stamp=$( (cd "$out/bin" && sha256sum pause hello volume-helper controller coredns local-path-provisioner;
+stamp=$( (cd "$out/bin" && sha256sum pause hello volume-helper controller fluxcd-controller coredns local-path-provisioner;
+	echo "$images_txt";
 	cd "$root" && cat scripts/build-images.sh scripts/imagebuild/main.go) | sha256sum | cut -c1-16)
 if [ -f "$payload" ] && [ -f "$payload.sha256" ] && [ -f "$payloads/controller-image" ] &&
+	[ "$(cat "$payloads/images.txt" 2>/dev/null)" = "$images_txt" ] &&
 	[ "$(cat "$out/stamp" 2>/dev/null)" = "$stamp" ]; then
 	exit 0
 fi
@@ -51,6 +65,7 @@ echo "assembling images"
 	-image "docker.io/velad/volume-helper:v1=$out/bin/volume-helper:/volume-helper:0" \
 	-image "$controller_ref=$out/bin/controller:/controller" \
 	-image "docker.io/velad/controller:$app_version=$out/bin/controller:/controller" \
+	-image "$flux_ref=$out/bin/fluxcd-controller:/fluxcd-controller" \
 	-image "docker.io/velad/coredns:1.15.0=$out/bin/coredns:/coredns:0" \
 	-image "docker.io/velad/local-path-provisioner:$LOCAL_PATH_VERSION=$out/bin/local-path-provisioner:/local-path-provisioner:0")
 
@@ -59,5 +74,6 @@ zstd -q -19 -T0 --long=27 -f "$out/images.tar" -o "$payload"
 rm -f "$out/images.tar"
 sha256sum "$payload" | cut -c1-12 > "$payload.sha256"
 echo "$controller_ref" > "$payloads/controller-image"
+echo "$images_txt" > "$payloads/images.txt"
 echo "$stamp" > "$out/stamp"
 ls -l "$payload"

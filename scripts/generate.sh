@@ -2,6 +2,11 @@
 # Regenerates the deepcopy functions and CRD manifests of controller/api:
 #   controller/api/v1beta1/zz_generated.deepcopy.go
 #   charts/velad-controller/crds/core.oam.dev_*.yaml
+# and the CRDs of the fluxcd addon's controller, from Flux's API packages
+# (operators/fluxcd/api; no descriptions), with older apiVersions served
+# on the current schema (scripts/crdversions):
+#   charts/fluxcd/crds/helm.toolkit.fluxcd.io_helmreleases.yaml
+#   charts/fluxcd/crds/source.toolkit.fluxcd.io_helmrepositories.yaml
 # Usage: scripts/generate.sh   (from anywhere inside the repository)
 #
 # controller-gen is built once into .bin/ (ignored by git). The module
@@ -25,3 +30,16 @@ fi
 rm -f charts/velad-controller/crds/core.oam.dev_*.yaml
 "$GEN" crd paths=./controller/api/... output:crd:artifacts:config=charts/velad-controller/crds
 gofmt -w controller/api
+
+flux=$(mktemp -d)
+trap 'rm -rf "$flux"' EXIT
+"$GEN" crd:maxDescLen=0 \
+	paths=github.com/fluxcd/source-controller/api/v1 \
+	paths=github.com/fluxcd/helm-controller/api/v2 \
+	output:crd:artifacts:config="$flux"
+mkdir -p charts/fluxcd/crds
+for crd in helm.toolkit.fluxcd.io_helmreleases source.toolkit.fluxcd.io_helmrepositories; do
+	cp "$flux/$crd.yaml" charts/fluxcd/crds/
+done
+go run ./scripts/crdversions -f charts/fluxcd/crds/helm.toolkit.fluxcd.io_helmreleases.yaml v2beta2 v2beta1
+go run ./scripts/crdversions -f charts/fluxcd/crds/source.toolkit.fluxcd.io_helmrepositories.yaml v1beta2 v1beta1

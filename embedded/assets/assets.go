@@ -195,6 +195,60 @@ func ControllerImage() (string, error) {
 	return ref, nil
 }
 
+// ImagesListPayload names the file listing the images velad passes to
+// its charts, one NAME=REF a line (controller, fluxcd-controller), which
+// scripts/build-images.sh writes beside the images.
+const ImagesListPayload = "images.txt"
+
+// Images returns the image references this velad carries for its charts,
+// by name (e.g. "fluxcd-controller" →
+// docker.io/velad/fluxcd-controller:<appVersion>-<binary hash>).
+func Images() (map[string]string, error) {
+	data, err := payload.ReadFile("payload/" + ImagesListPayload)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, ErrNoImages
+	}
+	if err != nil {
+		return nil, err
+	}
+	return ParseImageList(data)
+}
+
+// ImageRef returns the reference of one named image of Images.
+func ImageRef(name string) (string, error) {
+	refs, err := Images()
+	if err != nil {
+		return "", err
+	}
+	ref, ok := refs[name]
+	if !ok {
+		return "", fmt.Errorf("payload/%s has no image %q; rebuild with 'make build'", ImagesListPayload, name)
+	}
+	return ref, nil
+}
+
+// ParseImageList reads NAME=REF lines; blank lines and # comments are
+// skipped.
+func ParseImageList(data []byte) (map[string]string, error) {
+	refs := map[string]string{}
+	for i, line := range strings.Split(string(data), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		name, ref, ok := strings.Cut(line, "=")
+		name, ref = strings.TrimSpace(name), strings.TrimSpace(ref)
+		if !ok || name == "" || ref == "" || strings.ContainsAny(ref, " \t") {
+			return nil, fmt.Errorf("payload/%s line %d: want NAME=REF, got %q", ImagesListPayload, i+1, line)
+		}
+		if _, dup := refs[name]; dup {
+			return nil, fmt.Errorf("payload/%s line %d: image %q listed twice", ImagesListPayload, i+1, name)
+		}
+		refs[name] = ref
+	}
+	return refs, nil
+}
+
 // ErrNoImages means this velad was built without its image payload.
 var ErrNoImages = errors.New("this velad binary carries no images; build it with 'make build' (scripts/build-images.sh)")
 

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -139,5 +140,33 @@ func TestDecompress(t *testing.T) {
 	}
 	if _, err := Decompress([]byte("not zstd"), dir, "bad"); err == nil {
 		t.Error("garbage accepted")
+	}
+}
+
+func TestParseImageList(t *testing.T) {
+	cases := []struct {
+		name    string
+		in      string
+		want    map[string]string
+		wantErr bool
+	}{
+		{name: "two", in: "controller=docker.io/velad/controller:0.1.0-abc\nfluxcd-controller=docker.io/velad/fluxcd-controller:0.1.0-def\n",
+			want: map[string]string{"controller": "docker.io/velad/controller:0.1.0-abc", "fluxcd-controller": "docker.io/velad/fluxcd-controller:0.1.0-def"}},
+		{name: "comments and blanks", in: "# images\n\n a = r:1 \n", want: map[string]string{"a": "r:1"}},
+		{name: "no equals", in: "controller\n", wantErr: true},
+		{name: "empty ref", in: "controller=\n", wantErr: true},
+		{name: "duplicate", in: "a=r:1\na=r:2\n", wantErr: true},
+		{name: "space in ref", in: "a=r 1\n", wantErr: true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got, err := ParseImageList([]byte(c.in))
+			if (err != nil) != c.wantErr {
+				t.Fatalf("err = %v, wantErr %v", err, c.wantErr)
+			}
+			if !c.wantErr && !reflect.DeepEqual(got, c.want) {
+				t.Fatalf("got %v, want %v", got, c.want)
+			}
+		})
 	}
 }
