@@ -46,7 +46,8 @@ type Options struct {
 	QPS   float32
 	Burst int
 	// MemoSize is how many rendered components are remembered between
-	// reconciles (default DefaultMemoSize).
+	// reconciles, so that an unchanged application is not evaluated again
+	// (default render.DefaultMemoSize).
 	MemoSize      int
 	RevisionLimit int
 	// InstallDefinitions installs the built-in definitions into
@@ -67,11 +68,6 @@ const (
 	DefaultQPS   = 200
 	DefaultBurst = 400
 )
-
-// DefaultMemoSize is how many rendered components the controller
-// remembers: an unchanged application is then not evaluated again on
-// every reconcile (one entry is a few kB).
-const DefaultMemoSize = 4096
 
 // New builds the manager; Start runs it.
 func New(cfg *rest.Config, o Options) (manager.Manager, error) {
@@ -124,11 +120,9 @@ func New(cfg *rest.Config, o Options) (manager.Manager, error) {
 		return nil, err
 	}
 	renderer := render.NewRenderer()
-	memo := o.MemoSize
-	if memo <= 0 {
-		memo = DefaultMemoSize
+	if o.MemoSize > 0 {
+		renderer.SetMemoSize(o.MemoSize)
 	}
-	renderer.SetMemoSize(memo)
 	r := &app.Reconciler{
 		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Renderer: renderer,
 		Builtins: builtins, Resync: o.Resync, Workers: o.Workers, RevisionLimit: o.RevisionLimit,

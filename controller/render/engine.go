@@ -77,7 +77,7 @@ func NewRenderer() *Renderer {
 
 func newRenderer(n int) *Renderer {
 	n = max(n, 1)
-	return &Renderer{idle: make(chan *engine, n), size: n, memo: newMemo(defaultMemoSize)}
+	return &Renderer{idle: make(chan *engine, n), size: n, memo: newMemo(DefaultMemoSize)}
 }
 
 // acquire returns an engine for the caller's exclusive use until release.

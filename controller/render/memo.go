@@ -7,8 +7,17 @@ import (
 	"github.com/velad-dev/velad/controller/api/v1beta1"
 )
 
-// defaultMemoSize is how many rendered components a Renderer remembers.
-const defaultMemoSize = 512
+// DefaultMemoSize is how many rendered components a Renderer remembers
+// unless told otherwise (SetMemoSize), in the controller as in the CLI.
+// The controller decides the figure: entries leave first in, first out, so a
+// component is found again at its application's next resync only if the
+// memo holds the components of every application the controller keeps
+// (512 missed every time with the 1,000 one-component applications of the
+// controller benchmark; 4096 holds them with room for bigger apps). An
+// entry is a few kB, so a full memo costs tens of MB; it fills only as
+// components are rendered, so a CLI rendering one application pays nothing
+// for the bound.
+const DefaultMemoSize = 4096
 
 // memo remembers rendered components by a hash of everything their
 // rendering depends on, so that re-rendering an unchanged application
