@@ -1,0 +1,179 @@
+package render
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"k8s.io/apimachinery/pkg/runtime"
+
+	"github.com/velad-dev/velad/controller/api/v1beta1"
+	"github.com/velad-dev/velad/controller/definition"
+	"github.com/velad-dev/velad/controller/patch"
+)
+
+// Rendering an application: check it, plan its components (after its
+// policies), build the context they share, and render the components.
+
+// RenderApp renders every component of app (after its override and
+// replication policies) with the definitions of defs. Policies and
+// workflow steps are checked against their definitions.
+func (r *Renderer) RenderApp(ctx context.Context, app *v1beta1.Application, defs definition.Source, opts Options) (_ []RenderedComponent, err error) {
+	// A bug in CUE evaluation must not take the controller down.
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("render application: %w: %v", ErrInternal, p)
+		}
+	}()
+	if app == nil {
+		return nil, errors.New("render application: nil application")
+	}
+	if err := validateApp(app); err != nil {
+		return nil, fmt.Errorf("render application %q: %w", app.Name, err)
+	}
+	e, err := r.acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	policies, err := e.policies(ctx, app, defs)
+	if err == nil {
+		err = e.checkWorkflow(ctx, app, defs)
+	}
+	if err != nil {
+		r.release(e)
+		return nil, fmt.Errorf("render application %q: %w", app.Name, err)
+	}
+	items, err := plan(app, policies)
+	if err != nil {
+		r.release(e)
+		return nil, fmt.Errorf("render application %q: %w", app.Name, err)
+	}
+	base := appContext(app, opts)
+	jobs := make([]*componentJob, len(items))
+	wrap := func(i int, err error) error {
+		return fmt.Errorf("render component %q: %w", items[i].comp.Name, err)
+	}
+	steps := stepFuncs{
+		first: func(e *engine, i int) (bool, error) {
+			j, err := e.renderWorkload(ctx, app, items[i], base, defs, opts)
+			if err != nil {
+				return false, wrap(i, err)
+			}
+			jobs[i] = j
+			return !j.done, nil
+		},
+		second: func(e *engine, i int) error {
+			if err := e.renderTraits(app, jobs[i], opts); err != nil {
+				return wrap(i, err)
+			}
+			return nil
+		},
+	}
+	// Components render in parallel on idle engines; opts.Live is the
+	// caller's and need not be safe for concurrent use.
+	workers := min(len(items), r.size)
+	if opts.Live != nil {
+		workers = 1
+	}
+	errs := r.runSteps(ctx, e, len(items), workers, steps)
+	// The first error in component order, as a sequential render reports.
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	out := make([]RenderedComponent, len(jobs))
+	for i, j := range jobs {
+		out[i] = *j.rc
+	}
+	return out, nil
+}
+
+func validateApp(app *v1beta1.Application) error {
+	if len(app.Spec.Components) == 0 {
+		return errors.New("spec.components is empty: an application needs at least one component")
+	}
+	seen := map[string]bool{}
+	for i, c := range app.Spec.Components {
+		if c.Name == "" {
+			return fmt.Errorf("spec.components[%d] has no name", i)
+		}
+		if c.Type == "" {
+			return fmt.Errorf("component %q has no type", c.Name)
+		}
+		if seen[c.Name] {
+			return fmt.Errorf("component name %q is used twice", c.Name)
+		}
+		seen[c.Name] = true
+	}
+	for _, c := range app.Spec.Components {
+		for _, d := range c.DependsOn {
+			if !seen[d] {
+				return fmt.Errorf("component %q depends on unknown component %q", c.Name, d)
+			}
+		}
+	}
+	return nil
+}
+
+func appContext(app *v1beta1.Application, opts Options) map[string]any {
+	num := opts.RevisionNum
+	if num == 0 {
+		num = 1
+	}
+	rev := opts.Revision
+	if rev == "" {
+		rev = fmt.Sprintf("%s-v%d", app.Name, num)
+	}
+	cluster := opts.Cluster
+	if cluster == "" {
+		cluster = DefaultCluster
+	}
+	ns := app.Namespace
+	if ns == "" {
+		ns = "default"
+	}
+	comps := make([]any, 0, len(app.Spec.Components))
+	for _, c := range app.Spec.Components {
+		comps = append(comps, map[string]any{"name": c.Name, "type": c.Type})
+	}
+	return map[string]any{
+		"appName":        app.Name,
+		"namespace":      ns,
+		"appRevision":    rev,
+		"appRevisionNum": num,
+		"appLabels":      stringMap(app.Labels),
+		"appAnnotations": stringMap(app.Annotations),
+		"components":     comps,
+		"cluster":        cluster,
+		"publishVersion": app.Annotations[v1beta1.AnnotationPublishVersion],
+	}
+}
+
+func stringMap(m map[string]string) map[string]any {
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+// DecodeProperties turns raw properties into a JSON object ("" or null →
+// empty object).
+func DecodeProperties(raw *runtime.RawExtension) (map[string]any, error) {
+	if raw == nil || len(raw.Raw) == 0 || string(raw.Raw) == "null" {
+		return map[string]any{}, nil
+	}
+	v, err := patch.DecodeJSON(raw.Raw)
+	if err != nil {
+		return nil, fmt.Errorf("invalid properties: %w", err)
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("properties must be an object, got %s", describe(v))
+	}
+	return m, nil
+}
