@@ -1,8 +1,3 @@
-// Package render turns an Application into Kubernetes objects by
-// evaluating the CUE templates of its component and trait definitions.
-// It needs no cluster: definitions come from a definition.Source and the
-// result is plain unstructured objects for a controller (or dry-run) to
-// apply.
 package render
 
 import (
