@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
+	"github.com/velad-dev/velad/controller/api/scheme"
 	"github.com/velad-dev/velad/controller/api/v1beta1"
 	"github.com/velad-dev/velad/controller/install"
 	"github.com/velad-dev/velad/controller/manager"
@@ -60,7 +61,7 @@ func setup() error {
 	if env.cfg, err = env.server.RESTConfig(); err != nil {
 		return err
 	}
-	scheme, err := manager.Scheme()
+	scheme, err := scheme.New()
 	if err != nil {
 		return err
 	}

@@ -17,10 +17,10 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 
+	"github.com/velad-dev/velad/controller/api/scheme"
 	"github.com/velad-dev/velad/controller/api/v1beta1"
 	"github.com/velad-dev/velad/controller/app"
 	"github.com/velad-dev/velad/controller/builtins"
-	"github.com/velad-dev/velad/controller/manager"
 	"github.com/velad-dev/velad/controller/render"
 )
 
@@ -28,7 +28,7 @@ import (
 // finalizer cannot be added, nothing is applied and the tracker goes
 // again (without the finalizer nothing would delete it with the app).
 func TestTrackerDroppedWhenFinalizerFails(t *testing.T) {
-	scheme, err := manager.Scheme()
+	scheme, err := scheme.New()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,8 +16,8 @@ import (
 	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/velad-dev/velad/controller/api/scheme"
 	"github.com/velad-dev/velad/controller/api/v1beta1"
-	"github.com/velad-dev/velad/controller/manager"
 	"github.com/velad-dev/velad/controller/revision"
 	"github.com/velad-dev/velad/controller/tracker"
 	"github.com/velad-dev/velad/controller/workflow"
@@ -32,7 +32,7 @@ func Client(kubeconfig string) (client.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	scheme, err := manager.Scheme()
+	scheme, err := scheme.New()
 	if err != nil {
 		return nil, err
 	}

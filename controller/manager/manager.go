@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"time"
 
-	"k8s.io/apimachinery/pkg/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -20,6 +18,7 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	"sigs.k8s.io/controller-runtime/pkg/webhook"
 
+	"github.com/velad-dev/velad/controller/api/scheme"
 	"github.com/velad-dev/velad/controller/api/v1beta1"
 	"github.com/velad-dev/velad/controller/app"
 	"github.com/velad-dev/velad/controller/builtins"
@@ -47,7 +46,8 @@ type Options struct {
 	QPS   float32
 	Burst int
 	// MemoSize is how many rendered components are remembered between
-	// reconciles (default DefaultMemoSize).
+	// reconciles, so that an unchanged application is not evaluated again
+	// (default render.DefaultMemoSize).
 	MemoSize      int
 	RevisionLimit int
 	// InstallDefinitions installs the built-in definitions into
@@ -69,26 +69,9 @@ const (
 	DefaultBurst = 400
 )
 
-// DefaultMemoSize is how many rendered components the controller
-// remembers: an unchanged application is then not evaluated again on
-// every reconcile (one entry is a few kB).
-const DefaultMemoSize = 4096
-
-// Scheme returns the scheme the controller speaks.
-func Scheme() (*runtime.Scheme, error) {
-	s := runtime.NewScheme()
-	if err := clientgoscheme.AddToScheme(s); err != nil {
-		return nil, err
-	}
-	if err := v1beta1.AddToScheme(s); err != nil {
-		return nil, err
-	}
-	return s, nil
-}
-
 // New builds the manager; Start runs it.
 func New(cfg *rest.Config, o Options) (manager.Manager, error) {
-	scheme, err := Scheme()
+	scheme, err := scheme.New()
 	if err != nil {
 		return nil, fmt.Errorf("build scheme: %w", err)
 	}
@@ -137,11 +120,9 @@ func New(cfg *rest.Config, o Options) (manager.Manager, error) {
 		return nil, err
 	}
 	renderer := render.NewRenderer()
-	memo := o.MemoSize
-	if memo <= 0 {
-		memo = DefaultMemoSize
+	if o.MemoSize > 0 {
+		renderer.SetMemoSize(o.MemoSize)
 	}
-	renderer.SetMemoSize(memo)
 	r := &app.Reconciler{
 		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Renderer: renderer,
 		Builtins: builtins, Resync: o.Resync, Workers: o.Workers, RevisionLimit: o.RevisionLimit,

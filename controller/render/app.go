@@ -1,117 +1,179 @@
 package render
 
 import (
-	"bytes"
+	"context"
 	"errors"
 	"fmt"
-	"io"
 
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
-	"sigs.k8s.io/yaml"
+	"k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/velad-dev/velad/controller/api/v1beta1"
+	"github.com/velad-dev/velad/controller/definition"
+	"github.com/velad-dev/velad/controller/patch"
 )
 
-// ParseApplication reads one Application from YAML or JSON. Anything else
-// (another kind, several documents, unknown fields) is an error that says
-// what was found.
-func ParseApplication(data []byte) (*v1beta1.Application, error) {
-	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(data), 4096)
-	var apps []*v1beta1.Application
-	for i := 1; ; i++ {
-		var u unstructured.Unstructured
-		if err := dec.Decode(&u.Object); err != nil {
-			if errors.Is(err, io.EOF) {
-				break
+// Rendering an application: check it, plan its components (after its
+// policies), build the context they share, and render the components.
+
+// RenderApp renders every component of app (after its override and
+// replication policies) with the definitions of defs. Policies and
+// workflow steps are checked against their definitions.
+func (r *Renderer) RenderApp(ctx context.Context, app *v1beta1.Application, defs definition.Source, opts Options) (_ []RenderedComponent, err error) {
+	// A bug in CUE evaluation must not take the controller down.
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("render application: %w: %v", ErrInternal, p)
+		}
+	}()
+	if app == nil {
+		return nil, errors.New("render application: nil application")
+	}
+	if err := validateApp(app); err != nil {
+		return nil, fmt.Errorf("render application %q: %w", app.Name, err)
+	}
+	e, err := r.acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	policies, err := e.policies(ctx, app, defs)
+	if err == nil {
+		err = e.checkWorkflow(ctx, app, defs)
+	}
+	if err != nil {
+		r.release(e)
+		return nil, fmt.Errorf("render application %q: %w", app.Name, err)
+	}
+	items, err := plan(app, policies)
+	if err != nil {
+		r.release(e)
+		return nil, fmt.Errorf("render application %q: %w", app.Name, err)
+	}
+	base := appContext(app, opts)
+	jobs := make([]*componentJob, len(items))
+	wrap := func(i int, err error) error {
+		return fmt.Errorf("render component %q: %w", items[i].comp.Name, err)
+	}
+	steps := stepFuncs{
+		first: func(e *engine, i int) (bool, error) {
+			j, err := e.renderWorkload(ctx, app, items[i], base, defs, opts)
+			if err != nil {
+				return false, wrap(i, err)
 			}
-			return nil, fmt.Errorf("parse application: document %d: invalid YAML: %w", i, err)
-		}
-		if len(u.Object) == 0 {
-			continue
-		}
-		gvk := u.GroupVersionKind()
-		if gvk.Kind != v1beta1.ApplicationKind || gvk.Group != v1beta1.Group {
-			kind := gvk.Kind
-			if kind == "" {
-				kind = "an object without kind"
+			jobs[i] = j
+			return !j.done, nil
+		},
+		second: func(e *engine, i int) error {
+			if err := e.renderTraits(app, jobs[i], opts); err != nil {
+				return wrap(i, err)
 			}
-			return nil, fmt.Errorf("parse application: document %d is %s (apiVersion %q), not an Application: want apiVersion: %s and kind: Application",
-				i, kind, u.GetAPIVersion(), v1beta1.GroupVersion)
-		}
-		if gvk.Version != v1beta1.Version {
-			return nil, fmt.Errorf("parse application: apiVersion %s is not supported: want %s", u.GetAPIVersion(), v1beta1.GroupVersion)
-		}
-		raw, err := u.MarshalJSON()
+			return nil
+		},
+	}
+	// Components render in parallel on idle engines; opts.Live is the
+	// caller's and need not be safe for concurrent use.
+	workers := min(len(items), r.size)
+	if opts.Live != nil {
+		workers = 1
+	}
+	errs := r.runSteps(ctx, e, len(items), workers, steps)
+	// The first error in component order, as a sequential render reports.
+	for _, err := range errs {
 		if err != nil {
-			return nil, fmt.Errorf("parse application: %w", err)
+			return nil, err
 		}
-		var app v1beta1.Application
-		if err := yaml.UnmarshalStrict(raw, &app); err != nil {
-			return nil, fmt.Errorf("parse application %q: %w", u.GetName(), err)
-		}
-		apps = append(apps, &app)
 	}
-	switch len(apps) {
-	case 0:
-		return nil, errors.New("parse application: no Application found in the input")
-	case 1:
-		if apps[0].Name == "" {
-			return nil, errors.New("parse application: metadata.name is empty")
-		}
-		return apps[0], nil
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
-	return nil, fmt.Errorf("parse application: found %d Applications, want one", len(apps))
+	out := make([]RenderedComponent, len(jobs))
+	for i, j := range jobs {
+		out[i] = *j.rc
+	}
+	return out, nil
 }
 
-// WriteYAML writes rendered components in the dry-run layout: a
-// `# Application(app) -- Component(name)` header per component, the
-// workload, then each auxiliary object.
-func WriteYAML(w io.Writer, app *v1beta1.Application, comps []RenderedComponent) error {
-	for _, c := range comps {
-		title := fmt.Sprintf("Component(%s)", c.Name)
-		if c.ReplicaKey != "" {
-			title = fmt.Sprintf("Component(%s) -- ReplicaKey(%s)", c.Name, c.ReplicaKey)
+func validateApp(app *v1beta1.Application) error {
+	if len(app.Spec.Components) == 0 {
+		return errors.New("spec.components is empty: an application needs at least one component")
+	}
+	seen := map[string]bool{}
+	for i, c := range app.Spec.Components {
+		if c.Name == "" {
+			return fmt.Errorf("spec.components[%d] has no name", i)
 		}
-		if _, err := fmt.Fprintf(w, "---\n# Application(%s) -- %s\n---\n\n", app.Name, title); err != nil {
-			return err
+		if c.Type == "" {
+			return fmt.Errorf("component %q has no type", c.Name)
 		}
-		if c.Workload != nil {
-			if err := writeObject(w, c.Workload); err != nil {
-				return err
-			}
+		if seen[c.Name] {
+			return fmt.Errorf("component name %q is used twice", c.Name)
 		}
-		for _, a := range c.Auxiliaries {
-			from := "## From the component output " + a.Name
-			if a.Trait != "" {
-				from = fmt.Sprintf("## From the trait %s (output %s)", a.Trait, a.Name)
-			}
-			if _, err := fmt.Fprintf(w, "---\n%s\n", from); err != nil {
-				return err
-			}
-			if err := writeObject(w, a.Object); err != nil {
-				return err
-			}
-		}
-		for _, t := range c.Traits {
-			if t.Skipped {
-				if _, err := fmt.Fprintf(w, "## Trait %s (PostDispatch) is rendered after the workload is applied\n\n", t.Type); err != nil {
-					return err
-				}
+		seen[c.Name] = true
+	}
+	for _, c := range app.Spec.Components {
+		for _, d := range c.DependsOn {
+			if !seen[d] {
+				return fmt.Errorf("component %q depends on unknown component %q", c.Name, d)
 			}
 		}
 	}
 	return nil
 }
 
-func writeObject(w io.Writer, u *unstructured.Unstructured) error {
-	b, err := yaml.Marshal(u.Object)
+func appContext(app *v1beta1.Application, opts Options) map[string]any {
+	num := opts.RevisionNum
+	if num == 0 {
+		num = 1
+	}
+	rev := opts.Revision
+	if rev == "" {
+		rev = fmt.Sprintf("%s-v%d", app.Name, num)
+	}
+	cluster := opts.Cluster
+	if cluster == "" {
+		cluster = DefaultCluster
+	}
+	ns := app.Namespace
+	if ns == "" {
+		ns = "default"
+	}
+	comps := make([]any, 0, len(app.Spec.Components))
+	for _, c := range app.Spec.Components {
+		comps = append(comps, map[string]any{"name": c.Name, "type": c.Type})
+	}
+	return map[string]any{
+		"appName":        app.Name,
+		"namespace":      ns,
+		"appRevision":    rev,
+		"appRevisionNum": num,
+		"appLabels":      stringMap(app.Labels),
+		"appAnnotations": stringMap(app.Annotations),
+		"components":     comps,
+		"cluster":        cluster,
+		"publishVersion": app.Annotations[v1beta1.AnnotationPublishVersion],
+	}
+}
+
+func stringMap(m map[string]string) map[string]any {
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+// DecodeProperties turns raw properties into a JSON object ("" or null →
+// empty object).
+func DecodeProperties(raw *runtime.RawExtension) (map[string]any, error) {
+	if raw == nil || len(raw.Raw) == 0 || string(raw.Raw) == "null" {
+		return map[string]any{}, nil
+	}
+	v, err := patch.DecodeJSON(raw.Raw)
 	if err != nil {
-		return fmt.Errorf("marshal %s %q: %w", u.GetKind(), u.GetName(), err)
+		return nil, fmt.Errorf("invalid properties: %w", err)
 	}
-	if _, err := w.Write(b); err != nil {
-		return err
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("properties must be an object, got %s", describe(v))
 	}
-	_, err = io.WriteString(w, "\n")
-	return err
+	return m, nil
 }

@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/velad-dev/velad/controller/builtins"
-	"github.com/velad-dev/velad/controller/definition"
 	"github.com/velad-dev/velad/controller/render"
 )
 

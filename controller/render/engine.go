@@ -1,8 +1,3 @@
-// Package render turns an Application into Kubernetes objects by
-// evaluating the CUE templates of its component and trait definitions.
-// It needs no cluster: definitions come from a definition.Source and the
-// result is plain unstructured objects for a controller (or dry-run) to
-// apply.
 package render
 
 import (
@@ -39,7 +34,7 @@ type Renderer struct {
 	memoMu sync.Mutex // guards memo
 	memo   memo
 
-	statuses statusCache
+	statuses *statusCache
 }
 
 // engine evaluates CUE for one goroutine at a time.
@@ -77,7 +72,7 @@ func NewRenderer() *Renderer {
 
 func newRenderer(n int) *Renderer {
 	n = max(n, 1)
-	return &Renderer{idle: make(chan *engine, n), size: n, memo: newMemo(defaultMemoSize)}
+	return &Renderer{idle: make(chan *engine, n), size: n, memo: newMemo(DefaultMemoSize), statuses: newStatusCache()}
 }
 
 // acquire returns an engine for the caller's exclusive use until release.
@@ -89,7 +84,7 @@ func (r *Renderer) acquire(ctx context.Context) (*engine, error) {
 	}
 	r.mu.Lock()
 	if len(r.engines) < r.size {
-		e := &engine{r: r, cue: cuecontext.New(), cache: map[[32]byte]*Template{}, keys: map[sourceKey][32]byte{}}
+		e := &engine{r: r, cue: cuecontext.New(), cache: map[[32]byte]*Template{}, keys: map[sourceKey][32]byte{}, evals: newEvalCache()}
 		r.engines = append(r.engines, e)
 		r.mu.Unlock()
 		return e, nil

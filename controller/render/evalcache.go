@@ -8,6 +8,8 @@ import (
 	"sort"
 
 	"cuelang.org/go/cue"
+
+	"github.com/velad-dev/velad/internal/fifo"
 )
 
 // evalCacheSize bounds the evaluations an evalCache keeps.
@@ -20,8 +22,11 @@ const evalCacheSize = 256
 // workload) are evaluated every time; remembering those is the memo's job.
 // Entries are evicted first in, first out.
 type evalCache struct {
-	m     map[[32]byte]evalResult
-	order [][32]byte
+	c fifo.Cache[[32]byte, evalResult]
+}
+
+func newEvalCache() evalCache {
+	return evalCache{c: fifo.New[[32]byte, evalResult](evalCacheSize)}
 }
 
 type evalResult struct {
@@ -45,7 +50,7 @@ func evalKey(t *Template, ctxMap, props map[string]any) (key [32]byte, ok bool) 
 }
 
 func (c *evalCache) get(key [32]byte) (cue.Value, map[string]any, bool) {
-	e, ok := c.m[key]
+	e, ok := c.c.Get(key)
 	if !ok {
 		return cue.Value{}, nil, false
 	}
@@ -53,18 +58,10 @@ func (c *evalCache) get(key [32]byte) (cue.Value, map[string]any, bool) {
 }
 
 func (c *evalCache) put(key [32]byte, v cue.Value, params map[string]any) {
-	if c.m == nil {
-		c.m = map[[32]byte]evalResult{}
+	if _, ok := c.c.Get(key); ok {
+		return // the first result stays: no copy to make
 	}
-	if _, ok := c.m[key]; ok {
-		return
-	}
-	if len(c.order) >= evalCacheSize {
-		delete(c.m, c.order[0])
-		c.order = c.order[1:]
-	}
-	c.m[key] = evalResult{v: v, params: copyMap(params)}
-	c.order = append(c.order, key)
+	c.c.Put(key, evalResult{v: v, params: copyMap(params)})
 }
 
 // readsValues reports whether a template reads any context value, beyond

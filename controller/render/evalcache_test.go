@@ -64,7 +64,7 @@ func TestEvalCache(t *testing.T) {
 	// Not webservice or env: they read context values.
 	keys := map[[32]byte]bool{}
 	r.eachEngine(func(e *engine) {
-		for k := range e.evals.m {
+		for k := range e.evals.c.Keys() {
 			keys[k] = true
 		}
 	})

@@ -14,6 +14,7 @@ import (
 	"github.com/velad-dev/velad/controller/api/v1beta1"
 	"github.com/velad-dev/velad/controller/definition"
 	"github.com/velad-dev/velad/controller/patch"
+	"github.com/velad-dev/velad/internal/fifo"
 )
 
 // Health is the result of a definition's status policies.
@@ -120,15 +121,18 @@ const statusCacheSize = 1024
 // statusCache remembers status results by a hash of the snippets and of
 // what they read; results are plain Go values, shared by the engines.
 type statusCache struct {
-	mu    sync.Mutex
-	m     map[[32]byte]Health
-	order [][32]byte
+	mu sync.Mutex
+	c  fifo.Cache[[32]byte, Health]
+}
+
+func newStatusCache() *statusCache {
+	return &statusCache{c: fifo.New[[32]byte, Health](statusCacheSize)}
 }
 
 func (c *statusCache) get(key [32]byte) (Health, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	h, ok := c.m[key]
+	h, ok := c.c.Get(key)
 	if ok && h.Details != nil {
 		h.Details = maps.Clone(h.Details)
 	}
@@ -141,18 +145,7 @@ func (c *statusCache) put(key [32]byte, h Health) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.m == nil {
-		c.m = map[[32]byte]Health{}
-	}
-	if _, ok := c.m[key]; ok {
-		return
-	}
-	if len(c.order) >= statusCacheSize {
-		delete(c.m, c.order[0])
-		c.order = c.order[1:]
-	}
-	c.m[key] = h
-	c.order = append(c.order, key)
+	c.c.Put(key, h)
 }
 
 func (r *engine) evalStatus(def *definition.Definition, st *v1beta1.Status, in [3]snippetInput) (Health, error) {

@@ -37,6 +37,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
+	"github.com/velad-dev/velad/controller/api/scheme"
 	"github.com/velad-dev/velad/controller/api/v1beta1"
 	"github.com/velad-dev/velad/controller/app"
 	"github.com/velad-dev/velad/controller/install"
@@ -93,7 +94,7 @@ func run(bin string, n, nsCount, workers int, qps float32, burst int, timeout ti
 		return err
 	}
 	cfg.QPS = -1
-	scheme, err := manager.Scheme()
+	scheme, err := scheme.New()
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,9 @@ import (
 	"github.com/velad-dev/velad/controller/definition"
 )
 
+// Parameter documentation: the fields of a definition's `parameter` with
+// their types, defaults and `+usage` text, for `velad def show`.
+
 // Parameter describes one field of a definition's `parameter`, for
 // documentation (`velad def show`).
 type Parameter struct {

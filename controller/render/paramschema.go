@@ -12,6 +12,11 @@ import (
 	"cuelang.org/go/cue/token"
 )
 
+// Parameter schemas: a definition's `parameter` digested once per compiled
+// template, and the check of an application's properties against it,
+// which names the property at fault (paramdecode.go decodes the evaluated
+// parameter; paramdoc.go describes parameters for people).
+
 // paramSchema is a parameter schema digested once per compiled template, so
 // that checking properties does not walk CUE values on every render.
 type paramSchema struct {

@@ -8,6 +8,10 @@ import (
 	"sync/atomic"
 )
 
+// Render scheduling: how the components of one application are spread
+// over the Renderer's engines. (The "steps" here are the two halves of
+// rendering a component, not workflow steps.)
+//
 // Rendering a component takes two steps: evaluating its template, then
 // applying its traits to the result. The second step needs only the Go
 // data of the first, so it may run on another engine. Scheduling steps
