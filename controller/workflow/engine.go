@@ -200,38 +200,51 @@ func done(p v1beta1.WorkflowStepPhase) bool {
 // it leads to are skipped unless their `if` says to run them (`always`,
 // `status.<step>.failed`, ...); the list then ends failed.
 func (r *run) runNodes(ctx context.Context, nodes []node, dag bool) (v1beta1.WorkflowStepPhase, error) {
-	if !dag {
-		failed := false
-		for i := range nodes {
-			n := &nodes[i]
-			switch {
-			case done(n.status.Phase):
-				continue
-			case n.status.Phase == v1beta1.WorkflowStepFailed:
-				failed = true
-				continue
-			}
-			if !r.gate(n, nodes, failed) {
-				failed = failed || n.status.Phase == v1beta1.WorkflowStepFailed
-				continue
-			}
-			p, err := r.runNode(ctx, n)
-			if err != nil {
-				return p, err
-			}
-			if p == v1beta1.WorkflowStepFailed {
-				failed = true
-				continue
-			}
-			if !done(p) {
-				return p, nil
-			}
-		}
-		if failed {
-			return v1beta1.WorkflowStepFailed, nil
-		}
-		return v1beta1.WorkflowStepSucceeded, nil
+	if dag {
+		return r.runDAG(ctx, nodes)
 	}
+	return r.runSequence(ctx, nodes)
+}
+
+// runSequence runs the steps in order: it stops at the first step that
+// is not done yet, and after a failure runs only steps whose `if` asks
+// for it.
+func (r *run) runSequence(ctx context.Context, nodes []node) (v1beta1.WorkflowStepPhase, error) {
+	failed := false
+	for i := range nodes {
+		n := &nodes[i]
+		switch {
+		case done(n.status.Phase):
+			continue
+		case n.status.Phase == v1beta1.WorkflowStepFailed:
+			failed = true
+			continue
+		}
+		if !r.gate(n, nodes, failed) {
+			failed = failed || n.status.Phase == v1beta1.WorkflowStepFailed
+			continue
+		}
+		p, err := r.runNode(ctx, n)
+		if err != nil {
+			return p, err
+		}
+		if p == v1beta1.WorkflowStepFailed {
+			failed = true
+			continue
+		}
+		if !done(p) {
+			return p, nil
+		}
+	}
+	if failed {
+		return v1beta1.WorkflowStepFailed, nil
+	}
+	return v1beta1.WorkflowStepSucceeded, nil
+}
+
+// runDAG runs every step whose dependsOn have finished, in passes until
+// nothing more can start, and returns the phase of the list as a whole.
+func (r *run) runDAG(ctx context.Context, nodes []node) (v1beta1.WorkflowStepPhase, error) {
 	phases := map[string]v1beta1.WorkflowStepPhase{}
 	for i := range nodes {
 		phases[nodes[i].spec.Name] = nodes[i].status.Phase
@@ -276,6 +289,11 @@ func (r *run) runNodes(ctx context.Context, nodes []node, dag bool) (v1beta1.Wor
 			break
 		}
 	}
+	return dagPhase(nodes, phases), nil
+}
+
+// dagPhase is the phase of a DAG list from the phases of its steps.
+func dagPhase(nodes []node, phases map[string]v1beta1.WorkflowStepPhase) v1beta1.WorkflowStepPhase {
 	agg, failed, conditional := v1beta1.WorkflowStepSucceeded, false, false
 	for i := range nodes {
 		p := phases[nodes[i].spec.Name]
@@ -294,9 +312,9 @@ func (r *run) runNodes(ctx context.Context, nodes []node, dag bool) (v1beta1.Wor
 	// A failure ends the list at once, unless a step still to come has an
 	// `if` that may run it because of that failure.
 	if failed && (agg == v1beta1.WorkflowStepSucceeded || !conditional) {
-		return v1beta1.WorkflowStepFailed, nil
+		return v1beta1.WorkflowStepFailed
 	}
-	return agg, nil
+	return agg
 }
 
 // gate decides whether step n runs now: its `if` holds (evaluated over the
