@@ -92,7 +92,7 @@ func (run *appRun) deployComponents(ctx context.Context, names []string) (workfl
 			entries = append(entries, entriesOf(&run.comps[i])...)
 		}
 	}
-	if !run.recordedBefore(entries) {
+	if !run.book.recordedBefore(entries) {
 		if err := run.record(ctx, entries); err != nil {
 			return workflow.Outcome{}, err
 		}
@@ -141,7 +141,7 @@ func (run *appRun) deployPostDispatch(ctx context.Context, names []string) (work
 	if len(post) == 0 {
 		return workflow.Outcome{Done: true}, nil
 	}
-	if !run.recordedBefore(post) {
+	if !run.book.recordedBefore(post) {
 		if err := run.record(ctx, post); err != nil {
 			return workflow.Outcome{}, err
 		}
@@ -208,19 +208,17 @@ func (run *appRun) dropTracker(ctx context.Context) {
 	}
 }
 
-// applyEntry applies one object once per reconcile. A permanent error
-// fails the step with a message naming the component; anything else is
-// returned to be retried with backoff.
+// applyEntry applies one object once per reconcile, unless an earlier
+// reconcile applied it and nobody changed it since (applyBook.skip). A
+// permanent error fails the step with a message naming the component;
+// anything else is returned to be retried with backoff.
 func (run *appRun) applyEntry(ctx context.Context, e tracker.Entry) (workflow.Outcome, error) {
 	key := tracker.Key(tracker.Ref(e.Object))
 	if _, ok := run.live[key]; ok {
 		return workflow.Outcome{}, nil
 	}
-	if rec, ok := run.prevObject(key, e.Object); ok {
-		if rec.unchanged(e.Object, run.liveObject(ctx, e.Object)) {
-			run.next.objects[key] = rec
-			return workflow.Outcome{}, nil
-		}
+	if run.book.skip(key, e.Object, func() *unstructured.Unstructured { return run.liveObject(ctx, e.Object) }) {
+		return workflow.Outcome{}, nil
 	}
 	// Nothing is applied before the finalizer is there to delete it.
 	if err := run.finalized(); err != nil {
@@ -241,47 +239,8 @@ func (run *appRun) applyEntry(ctx context.Context, e tracker.Entry) (workflow.Ou
 		return workflow.Outcome{}, fmt.Errorf("%s: %w", what, err)
 	}
 	run.live[key] = live
-	if sum, ok := run.sum(key, e.Object); ok {
-		run.next.objects[key] = appliedObject{sum: sum, uid: live.GetUID(), generation: live.GetGeneration(), resourceVersion: live.GetResourceVersion()}
-	}
+	run.book.applied(key, e.Object, live)
 	return workflow.Outcome{}, nil
-}
-
-// sum is the hash of a desired object, computed once per reconcile.
-func (run *appRun) sum(key string, u *unstructured.Unstructured) ([32]byte, bool) {
-	if s, ok := run.sums[key]; ok {
-		return s, true
-	}
-	s, ok := objectSum(u)
-	if ok {
-		run.sums[key] = s
-	}
-	return s, ok
-}
-
-// prevObject is what an earlier reconcile of this revision applied for
-// the same desired object.
-func (run *appRun) prevObject(key string, u *unstructured.Unstructured) (appliedObject, bool) {
-	if run.prev == nil {
-		return appliedObject{}, false
-	}
-	rec, ok := run.prev.objects[key]
-	if !ok {
-		return appliedObject{}, false
-	}
-	sum, ok := run.sum(key, u)
-	return rec, ok && sum == rec.sum
-}
-
-// recordedBefore reports whether an earlier reconcile of this revision
-// recorded (and then applied) exactly these objects in the tracker.
-func (run *appRun) recordedBefore(entries []tracker.Entry) bool {
-	for _, e := range entries {
-		if _, ok := run.prevObject(tracker.Key(tracker.Ref(e.Object)), e.Object); !ok {
-			return false
-		}
-	}
-	return len(entries) > 0
 }
 
 // onlyWatched reports whether every object of a component is a
@@ -402,7 +361,7 @@ func (run *appRun) keepState(ctx context.Context) error {
 		if err != nil {
 			run.r.event(run.app, "Warning", "RenderFailed", "component %q: PostDispatch traits: %v", rc.Name, err)
 		}
-		if len(post) > 0 && !run.recordedBefore(post) {
+		if len(post) > 0 && !run.book.recordedBefore(post) {
 			if err := run.record(ctx, post); err != nil {
 				return err
 			}
