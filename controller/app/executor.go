@@ -37,6 +37,7 @@ func (run *appRun) runWorkflow(ctx context.Context) (workflowResult, error) {
 	if err != nil {
 		return workflowResult{}, fmt.Errorf("run workflow of %s: %w", run.rev.Name, err)
 	}
+	run.deployed = run.deployedBy(res)
 	out := workflowResult{phase: res.Phase, message: res.Message, requeueAfter: res.RequeueAfter}
 	poll := HealthPoll
 	if run.waited && !run.waitUnwatched {
@@ -293,51 +294,31 @@ func (run *appRun) applyObject(ctx context.Context, step v1beta1.WorkflowStepBas
 	return workflow.Outcome{Done: true}, nil
 }
 
-// deployed lists the components the workflow has applied so far in this
-// revision: all once it finished, else those of finished apply steps.
-func (run *appRun) deployed() map[string]bool {
+// deployedBy lists the components the workflow has applied so far in
+// this revision: all once it succeeded, else those of its started apply
+// steps.
+func (run *appRun) deployedBy(res workflow.Result) map[string]bool {
 	out := map[string]bool{}
-	st := run.app.Status.Workflow
 	all := func() {
 		for _, c := range run.spec.Spec.Components {
 			out[c.Name] = true
 		}
 	}
-	if st == nil {
-		return out
-	}
-	if st.Finished && st.Phase == string(workflow.PhaseSucceeded) {
+	if res.Phase == workflow.PhaseSucceeded {
 		all()
 		return out
 	}
-	plan := workflow.PlanFor(run.spec)
-	specs := map[string]v1beta1.WorkflowStepBase{}
-	for _, s := range plan.Steps {
-		specs[s.Name] = s.WorkflowStepBase
-		for _, sub := range s.SubSteps {
-			specs[sub.Name] = sub
-		}
-	}
-	visit := func(s v1beta1.StepStatus) {
-		if s.Phase != v1beta1.WorkflowStepSucceeded && s.Phase != v1beta1.WorkflowStepRunning {
-			return
-		}
+	for _, s := range res.Started {
 		switch s.Type {
 		case workflow.TypeDeploy:
 			all()
 		case workflow.TypeApplyComponent:
-			props, _ := workflow.Properties(specs[s.Name])
+			props, _ := workflow.Properties(s)
 			name, _ := props["component"].(string)
 			if name == "" {
 				name = s.Name
 			}
 			out[name] = true
-		}
-	}
-	for _, s := range st.Steps {
-		visit(s.StepStatus)
-		for _, sub := range s.SubStepsStatus {
-			visit(sub)
 		}
 	}
 	return out
@@ -349,10 +330,9 @@ func (run *appRun) keepState(ctx context.Context) error {
 	if run.applyOnce {
 		return nil
 	}
-	deployed := run.deployed()
 	for i := range run.comps {
 		rc := &run.comps[i]
-		if !deployed[rc.Name] {
+		if !run.deployed[rc.Name] {
 			continue
 		}
 		// PostDispatch objects are kept as they are too (done once per

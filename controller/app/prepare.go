@@ -33,6 +33,9 @@ type appRun struct {
 	liveComps []render.RenderedComponent
 	// byName indexes comps by component name (replicas share a name).
 	byName map[string][]int
+	// deployed are the components the workflow has applied in this
+	// revision so far (its run records them).
+	deployed map[string]bool
 	// current is the tracker of rev, loaded when first needed.
 	current *tracker.Current
 	// live holds the objects applied or read in this reconcile.

@@ -50,6 +50,9 @@ type Result struct {
 	// with a duration); 0 when nothing is scheduled.
 	RequeueAfter time.Duration
 	Message      string
+	// Started are the steps given to the Executor, in this Run or an
+	// earlier one, that succeeded or are still running.
+	Started []v1beta1.WorkflowStepBase
 }
 
 // Engine advances workflows.
@@ -98,6 +101,14 @@ type run struct {
 // Run advances the workflow in st (already Init-ed for this plan) as far
 // as it goes now.
 func (e *Engine) Run(ctx context.Context, plan Plan, st *v1beta1.WorkflowStatus) (Result, error) {
+	res, err := e.advance(ctx, plan, st)
+	if err == nil {
+		res.Started = started(plan, st)
+	}
+	return res, err
+}
+
+func (e *Engine) advance(ctx context.Context, plan Plan, st *v1beta1.WorkflowStatus) (Result, error) {
 	now := time.Now()
 	if e.Now != nil {
 		now = e.Now()
@@ -146,6 +157,49 @@ func (e *Engine) Run(ctx context.Context, plan Plan, st *v1beta1.WorkflowStatus)
 	st.Phase = string(res.Phase)
 	res.Message = st.Message
 	return res, nil
+}
+
+// started lists the Executor's steps of plan (sub-steps included) whose
+// status says they succeeded or are still running.
+func started(plan Plan, st *v1beta1.WorkflowStatus) []v1beta1.WorkflowStepBase {
+	var out []v1beta1.WorkflowStepBase
+	add := func(s v1beta1.WorkflowStepBase, ss *v1beta1.StepStatus) {
+		if ss == nil || s.Type == TypeSuspend || s.Type == TypeStepGroup {
+			return
+		}
+		if ss.Phase == v1beta1.WorkflowStepSucceeded || ss.Phase == v1beta1.WorkflowStepRunning {
+			out = append(out, s)
+		}
+	}
+	for _, s := range plan.Steps {
+		ws := findStep(st.Steps, s.Name)
+		if ws == nil {
+			continue
+		}
+		add(s.WorkflowStepBase, &ws.StepStatus)
+		for _, sub := range s.SubSteps {
+			add(sub, findSubStep(ws.SubStepsStatus, sub.Name))
+		}
+	}
+	return out
+}
+
+func findStep(steps []v1beta1.WorkflowStepStatus, name string) *v1beta1.WorkflowStepStatus {
+	for i := range steps {
+		if steps[i].Name == name {
+			return &steps[i]
+		}
+	}
+	return nil
+}
+
+func findSubStep(steps []v1beta1.StepStatus, name string) *v1beta1.StepStatus {
+	for i := range steps {
+		if steps[i].Name == name {
+			return &steps[i]
+		}
+	}
+	return nil
 }
 
 // nodes pairs the plan's steps with their statuses (by name), adding a
