@@ -28,9 +28,6 @@ type appRun struct {
 	defs  definition.Source
 	rev   v1beta1.Revision
 	comps []render.RenderedComponent
-	// liveComps is the render with live workloads, for PostDispatch
-	// traits (made when first needed).
-	liveComps []render.RenderedComponent
 	// byName indexes comps by component name (replicas share a name).
 	byName map[string][]int
 	// deployed are the components the workflow has applied in this
