@@ -10,6 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/velad-dev/velad/controller/api/v1beta1"
+	"github.com/velad-dev/velad/controller/tracker"
 )
 
 // appliedStates remember, per application, what this controller recorded
@@ -94,4 +95,83 @@ func (a appliedObject) unchanged(desired, live *unstructured.Unstructured) bool 
 		}
 	}
 	return true
+}
+
+// applyBook is one reconcile's share of the bookkeeping: what earlier
+// reconciles of the revision applied (prev; nil: apply everything), what
+// this one applied or found unchanged (next, stored when it ends), and
+// the hash of each desired object, computed once.
+type applyBook struct {
+	prev, next *appliedState
+	sums       map[string][32]byte
+}
+
+// begin starts the bookkeeping of one reconcile of app at revision.
+func (s *appliedStates) begin(app *v1beta1.Application, revision string, now time.Time, maxAge time.Duration) applyBook {
+	b := applyBook{
+		prev: s.get(app, revision, now, maxAge),
+		next: &appliedState{uid: app.UID, revision: revision, since: now, objects: map[string]appliedObject{}},
+		sums: map[string][32]byte{},
+	}
+	if b.prev != nil {
+		b.next.since = b.prev.since
+	}
+	return b
+}
+
+// skip reports whether applying desired again can be skipped: an earlier
+// reconcile of this revision applied the same object and live (read only
+// then) is still what that left. A skipped object counts as applied.
+func (b *applyBook) skip(key string, desired *unstructured.Unstructured, live func() *unstructured.Unstructured) bool {
+	rec, ok := b.prevObject(key, desired)
+	if !ok || !rec.unchanged(desired, live()) {
+		return false
+	}
+	b.next.objects[key] = rec
+	return true
+}
+
+// applied records that desired was applied and the API server answered
+// live.
+func (b *applyBook) applied(key string, desired, live *unstructured.Unstructured) {
+	if sum, ok := b.sum(key, desired); ok {
+		b.next.objects[key] = appliedObject{sum: sum, uid: live.GetUID(), generation: live.GetGeneration(), resourceVersion: live.GetResourceVersion()}
+	}
+}
+
+// recordedBefore reports whether an earlier reconcile of this revision
+// recorded (and then applied) exactly these objects in the tracker.
+func (b *applyBook) recordedBefore(entries []tracker.Entry) bool {
+	for _, e := range entries {
+		if _, ok := b.prevObject(tracker.Key(tracker.Ref(e.Object)), e.Object); !ok {
+			return false
+		}
+	}
+	return len(entries) > 0
+}
+
+// sum is the hash of a desired object, computed once per reconcile.
+func (b *applyBook) sum(key string, u *unstructured.Unstructured) ([32]byte, bool) {
+	if s, ok := b.sums[key]; ok {
+		return s, true
+	}
+	s, ok := objectSum(u)
+	if ok {
+		b.sums[key] = s
+	}
+	return s, ok
+}
+
+// prevObject is what an earlier reconcile of this revision applied for
+// the same desired object.
+func (b *applyBook) prevObject(key string, u *unstructured.Unstructured) (appliedObject, bool) {
+	if b.prev == nil {
+		return appliedObject{}, false
+	}
+	rec, ok := b.prev.objects[key]
+	if !ok {
+		return appliedObject{}, false
+	}
+	sum, ok := b.sum(key, u)
+	return rec, ok && sum == rec.sum
 }

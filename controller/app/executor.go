@@ -37,6 +37,7 @@ func (run *appRun) runWorkflow(ctx context.Context) (workflowResult, error) {
 	if err != nil {
 		return workflowResult{}, fmt.Errorf("run workflow of %s: %w", run.rev.Name, err)
 	}
+	run.deployed = run.deployedBy(res)
 	out := workflowResult{phase: res.Phase, message: res.Message, requeueAfter: res.RequeueAfter}
 	poll := HealthPoll
 	if run.waited && !run.waitUnwatched {
@@ -92,7 +93,7 @@ func (run *appRun) deployComponents(ctx context.Context, names []string) (workfl
 			entries = append(entries, entriesOf(&run.comps[i])...)
 		}
 	}
-	if !run.recordedBefore(entries) {
+	if !run.book.recordedBefore(entries) {
 		if err := run.record(ctx, entries); err != nil {
 			return workflow.Outcome{}, err
 		}
@@ -141,7 +142,7 @@ func (run *appRun) deployPostDispatch(ctx context.Context, names []string) (work
 	if len(post) == 0 {
 		return workflow.Outcome{Done: true}, nil
 	}
-	if !run.recordedBefore(post) {
+	if !run.book.recordedBefore(post) {
 		if err := run.record(ctx, post); err != nil {
 			return workflow.Outcome{}, err
 		}
@@ -208,19 +209,17 @@ func (run *appRun) dropTracker(ctx context.Context) {
 	}
 }
 
-// applyEntry applies one object once per reconcile. A permanent error
-// fails the step with a message naming the component; anything else is
-// returned to be retried with backoff.
+// applyEntry applies one object once per reconcile, unless an earlier
+// reconcile applied it and nobody changed it since (applyBook.skip). A
+// permanent error fails the step with a message naming the component;
+// anything else is returned to be retried with backoff.
 func (run *appRun) applyEntry(ctx context.Context, e tracker.Entry) (workflow.Outcome, error) {
 	key := tracker.Key(tracker.Ref(e.Object))
 	if _, ok := run.live[key]; ok {
 		return workflow.Outcome{}, nil
 	}
-	if rec, ok := run.prevObject(key, e.Object); ok {
-		if rec.unchanged(e.Object, run.liveObject(ctx, e.Object)) {
-			run.next.objects[key] = rec
-			return workflow.Outcome{}, nil
-		}
+	if run.book.skip(key, e.Object, func() *unstructured.Unstructured { return run.liveObject(ctx, e.Object) }) {
+		return workflow.Outcome{}, nil
 	}
 	// Nothing is applied before the finalizer is there to delete it.
 	if err := run.finalized(); err != nil {
@@ -241,47 +240,8 @@ func (run *appRun) applyEntry(ctx context.Context, e tracker.Entry) (workflow.Ou
 		return workflow.Outcome{}, fmt.Errorf("%s: %w", what, err)
 	}
 	run.live[key] = live
-	if sum, ok := run.sum(key, e.Object); ok {
-		run.next.objects[key] = appliedObject{sum: sum, uid: live.GetUID(), generation: live.GetGeneration(), resourceVersion: live.GetResourceVersion()}
-	}
+	run.book.applied(key, e.Object, live)
 	return workflow.Outcome{}, nil
-}
-
-// sum is the hash of a desired object, computed once per reconcile.
-func (run *appRun) sum(key string, u *unstructured.Unstructured) ([32]byte, bool) {
-	if s, ok := run.sums[key]; ok {
-		return s, true
-	}
-	s, ok := objectSum(u)
-	if ok {
-		run.sums[key] = s
-	}
-	return s, ok
-}
-
-// prevObject is what an earlier reconcile of this revision applied for
-// the same desired object.
-func (run *appRun) prevObject(key string, u *unstructured.Unstructured) (appliedObject, bool) {
-	if run.prev == nil {
-		return appliedObject{}, false
-	}
-	rec, ok := run.prev.objects[key]
-	if !ok {
-		return appliedObject{}, false
-	}
-	sum, ok := run.sum(key, u)
-	return rec, ok && sum == rec.sum
-}
-
-// recordedBefore reports whether an earlier reconcile of this revision
-// recorded (and then applied) exactly these objects in the tracker.
-func (run *appRun) recordedBefore(entries []tracker.Entry) bool {
-	for _, e := range entries {
-		if _, ok := run.prevObject(tracker.Key(tracker.Ref(e.Object)), e.Object); !ok {
-			return false
-		}
-	}
-	return len(entries) > 0
 }
 
 // onlyWatched reports whether every object of a component is a
@@ -334,51 +294,31 @@ func (run *appRun) applyObject(ctx context.Context, step v1beta1.WorkflowStepBas
 	return workflow.Outcome{Done: true}, nil
 }
 
-// deployed lists the components the workflow has applied so far in this
-// revision: all once it finished, else those of finished apply steps.
-func (run *appRun) deployed() map[string]bool {
+// deployedBy lists the components the workflow has applied so far in
+// this revision: all once it succeeded, else those of its started apply
+// steps.
+func (run *appRun) deployedBy(res workflow.Result) map[string]bool {
 	out := map[string]bool{}
-	st := run.app.Status.Workflow
 	all := func() {
 		for _, c := range run.spec.Spec.Components {
 			out[c.Name] = true
 		}
 	}
-	if st == nil {
-		return out
-	}
-	if st.Finished && st.Phase == string(workflow.PhaseSucceeded) {
+	if res.Phase == workflow.PhaseSucceeded {
 		all()
 		return out
 	}
-	plan := workflow.PlanFor(run.spec)
-	specs := map[string]v1beta1.WorkflowStepBase{}
-	for _, s := range plan.Steps {
-		specs[s.Name] = s.WorkflowStepBase
-		for _, sub := range s.SubSteps {
-			specs[sub.Name] = sub
-		}
-	}
-	visit := func(s v1beta1.StepStatus) {
-		if s.Phase != v1beta1.WorkflowStepSucceeded && s.Phase != v1beta1.WorkflowStepRunning {
-			return
-		}
+	for _, s := range res.Started {
 		switch s.Type {
 		case workflow.TypeDeploy:
 			all()
 		case workflow.TypeApplyComponent:
-			props, _ := workflow.Properties(specs[s.Name])
+			props, _ := workflow.Properties(s)
 			name, _ := props["component"].(string)
 			if name == "" {
 				name = s.Name
 			}
 			out[name] = true
-		}
-	}
-	for _, s := range st.Steps {
-		visit(s.StepStatus)
-		for _, sub := range s.SubStepsStatus {
-			visit(sub)
 		}
 	}
 	return out
@@ -390,10 +330,9 @@ func (run *appRun) keepState(ctx context.Context) error {
 	if run.applyOnce {
 		return nil
 	}
-	deployed := run.deployed()
 	for i := range run.comps {
 		rc := &run.comps[i]
-		if !deployed[rc.Name] {
+		if !run.deployed[rc.Name] {
 			continue
 		}
 		// PostDispatch objects are kept as they are too (done once per
@@ -402,7 +341,7 @@ func (run *appRun) keepState(ctx context.Context) error {
 		if err != nil {
 			run.r.event(run.app, "Warning", "RenderFailed", "component %q: PostDispatch traits: %v", rc.Name, err)
 		}
-		if len(post) > 0 && !run.recordedBefore(post) {
+		if len(post) > 0 && !run.book.recordedBefore(post) {
 			if err := run.record(ctx, post); err != nil {
 				return err
 			}

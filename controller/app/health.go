@@ -130,12 +130,11 @@ func (run *appRun) componentStatus(ctx context.Context, rc *render.RenderedCompo
 // updateServices writes status.services and status.appliedResources for
 // the components deployed so far.
 func (run *appRun) updateServices(ctx context.Context) {
-	deployed := run.deployed()
 	var services []v1beta1.ApplicationComponentStatus
 	var applied []v1beta1.ClusterObjectReference
 	for i := range run.comps {
 		rc := &run.comps[i]
-		if !deployed[rc.Name] {
+		if !run.deployed[rc.Name] {
 			continue
 		}
 		services = append(services, run.componentStatus(ctx, rc))

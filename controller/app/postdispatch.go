@@ -33,35 +33,16 @@ func (run *appRun) postDispatch(ctx context.Context, i int) ([]tracker.Entry, er
 	if !hasPostDispatch(rc) {
 		return nil, nil
 	}
-	if run.liveComps == nil {
-		comps, err := run.r.Renderer.RenderApp(ctx, run.spec, run.defs, render.Options{
-			Revision: run.rev.Name, RevisionNum: run.rev.Revision, Live: run.liveWorkload(ctx),
-		})
-		if err != nil {
-			return nil, err
-		}
-		run.liveComps = comps
+	var live *unstructured.Unstructured
+	if rc.Workload != nil {
+		live = run.liveObject(ctx, rc.Workload)
 	}
-	var lc *render.RenderedComponent
-	for j := range run.liveComps {
-		if run.liveComps[j].Name == rc.Name && run.liveComps[j].ReplicaKey == rc.ReplicaKey {
-			lc = &run.liveComps[j]
-		}
-	}
-	if lc == nil {
-		return nil, fmt.Errorf("component %q is missing from the render with live objects", rc.Name)
-	}
-	post := map[string]bool{}
-	for _, t := range rc.Traits {
-		if t.Skipped {
-			post[t.Type] = true
-		}
+	traits, objects, err := run.r.Renderer.RenderPostDispatch(ctx, run.spec, run.defs, rc, live)
+	if err != nil {
+		return nil, err
 	}
 	var entries []tracker.Entry
-	for _, a := range lc.Auxiliaries {
-		if !post[a.Trait] {
-			continue
-		}
+	for _, a := range objects {
 		if err := run.r.applier().Default(a.Object, run.app.Namespace); err != nil {
 			return nil, fmt.Errorf("component %q trait %q: %w", rc.Name, a.Trait, err)
 		}
@@ -69,19 +50,6 @@ func (run *appRun) postDispatch(ctx context.Context, i int) ([]tracker.Entry, er
 		entries = append(entries, tracker.Entry{Object: a.Object, Component: rc.Name, Trait: a.Trait})
 	}
 	// Their health is evaluated from now on.
-	rc.Traits = lc.Traits
+	rc.Traits = traits
 	return entries, nil
-}
-
-// liveWorkload gives the renderer each component's live workload.
-func (run *appRun) liveWorkload(ctx context.Context) func(component, replicaKey string) *unstructured.Unstructured {
-	return func(component, replicaKey string) *unstructured.Unstructured {
-		for _, i := range run.byName[component] {
-			rc := &run.comps[i]
-			if rc.ReplicaKey == replicaKey && rc.Workload != nil {
-				return run.liveObject(ctx, rc.Workload)
-			}
-		}
-		return nil
-	}
 }

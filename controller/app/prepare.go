@@ -28,20 +28,18 @@ type appRun struct {
 	defs  definition.Source
 	rev   v1beta1.Revision
 	comps []render.RenderedComponent
-	// liveComps is the render with live workloads, for PostDispatch
-	// traits (made when first needed).
-	liveComps []render.RenderedComponent
 	// byName indexes comps by component name (replicas share a name).
 	byName map[string][]int
+	// deployed are the components the workflow has applied in this
+	// revision so far (its run records them).
+	deployed map[string]bool
 	// current is the tracker of rev, loaded when first needed.
 	current *tracker.Current
 	// live holds the objects applied or read in this reconcile.
 	live      map[string]*unstructured.Unstructured
 	applyOnce bool
-	// prev is what earlier reconciles of this revision applied (nil: apply
-	// everything); next is what this one applied or found unchanged.
-	prev, next *appliedState
-	sums       map[string][32]byte
+	// book remembers what is applied, to skip what is unchanged.
+	book applyBook
 	// waited: a component is not healthy yet; waitUnwatched: one of those
 	// has objects whose changes the controller does not watch.
 	waited, waitUnwatched bool
@@ -97,13 +95,7 @@ func (run *appRun) prepare(ctx context.Context) error {
 		}
 	}
 	run.applyOnce = applyOnce(run.spec)
-	now := r.now()
-	run.prev = r.applied.get(app, run.rev.Name, now, r.fullApplyEvery(app))
-	run.next = &appliedState{uid: app.UID, revision: run.rev.Name, since: now, objects: map[string]appliedObject{}}
-	if run.prev != nil {
-		run.next.since = run.prev.since
-	}
-	run.sums = map[string][32]byte{}
+	run.book = r.applied.begin(app, run.rev.Name, r.now(), r.fullApplyEvery(app))
 	return nil
 }
 

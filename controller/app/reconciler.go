@@ -138,7 +138,7 @@ func (r *Reconciler) reconcileApp(ctx context.Context, run *appRun) (ctrl.Result
 		return ctrl.Result{}, err
 	}
 	r.setPhase(ctx, app, wf)
-	r.applied.put(app, run.next)
+	r.applied.put(app, run.book.next)
 	return r.requeue(app, wf), nil
 }
 

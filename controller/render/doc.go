@@ -12,6 +12,7 @@
 //	schedule.go     spreading the two steps of each component over the engines
 //	component.go    step one: a component's definitions and template
 //	traits.go       step two: its traits, in order (patch, patchOutputs, outputs)
+//	postdispatch.go PostDispatch traits, later, against the live workload (RenderPostDispatch)
 //	labels.go       the labels every rendered object carries
 //	evaluate.go     one template evaluated with its context and parameter
 //	engine.go       the Renderer, its engines and their compiled templates

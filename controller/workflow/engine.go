@@ -50,6 +50,9 @@ type Result struct {
 	// with a duration); 0 when nothing is scheduled.
 	RequeueAfter time.Duration
 	Message      string
+	// Started are the steps given to the Executor, in this Run or an
+	// earlier one, that succeeded or are still running.
+	Started []v1beta1.WorkflowStepBase
 }
 
 // Engine advances workflows.
@@ -98,6 +101,14 @@ type run struct {
 // Run advances the workflow in st (already Init-ed for this plan) as far
 // as it goes now.
 func (e *Engine) Run(ctx context.Context, plan Plan, st *v1beta1.WorkflowStatus) (Result, error) {
+	res, err := e.advance(ctx, plan, st)
+	if err == nil {
+		res.Started = started(plan, st)
+	}
+	return res, err
+}
+
+func (e *Engine) advance(ctx context.Context, plan Plan, st *v1beta1.WorkflowStatus) (Result, error) {
 	now := time.Now()
 	if e.Now != nil {
 		now = e.Now()
@@ -146,6 +157,49 @@ func (e *Engine) Run(ctx context.Context, plan Plan, st *v1beta1.WorkflowStatus)
 	st.Phase = string(res.Phase)
 	res.Message = st.Message
 	return res, nil
+}
+
+// started lists the Executor's steps of plan (sub-steps included) whose
+// status says they succeeded or are still running.
+func started(plan Plan, st *v1beta1.WorkflowStatus) []v1beta1.WorkflowStepBase {
+	var out []v1beta1.WorkflowStepBase
+	add := func(s v1beta1.WorkflowStepBase, ss *v1beta1.StepStatus) {
+		if ss == nil || s.Type == TypeSuspend || s.Type == TypeStepGroup {
+			return
+		}
+		if ss.Phase == v1beta1.WorkflowStepSucceeded || ss.Phase == v1beta1.WorkflowStepRunning {
+			out = append(out, s)
+		}
+	}
+	for _, s := range plan.Steps {
+		ws := findStep(st.Steps, s.Name)
+		if ws == nil {
+			continue
+		}
+		add(s.WorkflowStepBase, &ws.StepStatus)
+		for _, sub := range s.SubSteps {
+			add(sub, findSubStep(ws.SubStepsStatus, sub.Name))
+		}
+	}
+	return out
+}
+
+func findStep(steps []v1beta1.WorkflowStepStatus, name string) *v1beta1.WorkflowStepStatus {
+	for i := range steps {
+		if steps[i].Name == name {
+			return &steps[i]
+		}
+	}
+	return nil
+}
+
+func findSubStep(steps []v1beta1.StepStatus, name string) *v1beta1.StepStatus {
+	for i := range steps {
+		if steps[i].Name == name {
+			return &steps[i]
+		}
+	}
+	return nil
 }
 
 // nodes pairs the plan's steps with their statuses (by name), adding a
@@ -200,38 +254,51 @@ func done(p v1beta1.WorkflowStepPhase) bool {
 // it leads to are skipped unless their `if` says to run them (`always`,
 // `status.<step>.failed`, ...); the list then ends failed.
 func (r *run) runNodes(ctx context.Context, nodes []node, dag bool) (v1beta1.WorkflowStepPhase, error) {
-	if !dag {
-		failed := false
-		for i := range nodes {
-			n := &nodes[i]
-			switch {
-			case done(n.status.Phase):
-				continue
-			case n.status.Phase == v1beta1.WorkflowStepFailed:
-				failed = true
-				continue
-			}
-			if !r.gate(n, nodes, failed) {
-				failed = failed || n.status.Phase == v1beta1.WorkflowStepFailed
-				continue
-			}
-			p, err := r.runNode(ctx, n)
-			if err != nil {
-				return p, err
-			}
-			if p == v1beta1.WorkflowStepFailed {
-				failed = true
-				continue
-			}
-			if !done(p) {
-				return p, nil
-			}
-		}
-		if failed {
-			return v1beta1.WorkflowStepFailed, nil
-		}
-		return v1beta1.WorkflowStepSucceeded, nil
+	if dag {
+		return r.runDAG(ctx, nodes)
 	}
+	return r.runSequence(ctx, nodes)
+}
+
+// runSequence runs the steps in order: it stops at the first step that
+// is not done yet, and after a failure runs only steps whose `if` asks
+// for it.
+func (r *run) runSequence(ctx context.Context, nodes []node) (v1beta1.WorkflowStepPhase, error) {
+	failed := false
+	for i := range nodes {
+		n := &nodes[i]
+		switch {
+		case done(n.status.Phase):
+			continue
+		case n.status.Phase == v1beta1.WorkflowStepFailed:
+			failed = true
+			continue
+		}
+		if !r.gate(n, nodes, failed) {
+			failed = failed || n.status.Phase == v1beta1.WorkflowStepFailed
+			continue
+		}
+		p, err := r.runNode(ctx, n)
+		if err != nil {
+			return p, err
+		}
+		if p == v1beta1.WorkflowStepFailed {
+			failed = true
+			continue
+		}
+		if !done(p) {
+			return p, nil
+		}
+	}
+	if failed {
+		return v1beta1.WorkflowStepFailed, nil
+	}
+	return v1beta1.WorkflowStepSucceeded, nil
+}
+
+// runDAG runs every step whose dependsOn have finished, in passes until
+// nothing more can start, and returns the phase of the list as a whole.
+func (r *run) runDAG(ctx context.Context, nodes []node) (v1beta1.WorkflowStepPhase, error) {
 	phases := map[string]v1beta1.WorkflowStepPhase{}
 	for i := range nodes {
 		phases[nodes[i].spec.Name] = nodes[i].status.Phase
@@ -276,6 +343,11 @@ func (r *run) runNodes(ctx context.Context, nodes []node, dag bool) (v1beta1.Wor
 			break
 		}
 	}
+	return dagPhase(nodes, phases), nil
+}
+
+// dagPhase is the phase of a DAG list from the phases of its steps.
+func dagPhase(nodes []node, phases map[string]v1beta1.WorkflowStepPhase) v1beta1.WorkflowStepPhase {
 	agg, failed, conditional := v1beta1.WorkflowStepSucceeded, false, false
 	for i := range nodes {
 		p := phases[nodes[i].spec.Name]
@@ -294,9 +366,9 @@ func (r *run) runNodes(ctx context.Context, nodes []node, dag bool) (v1beta1.Wor
 	// A failure ends the list at once, unless a step still to come has an
 	// `if` that may run it because of that failure.
 	if failed && (agg == v1beta1.WorkflowStepSucceeded || !conditional) {
-		return v1beta1.WorkflowStepFailed, nil
+		return v1beta1.WorkflowStepFailed
 	}
-	return agg, nil
+	return agg
 }
 
 // gate decides whether step n runs now: its `if` holds (evaluated over the

@@ -2,6 +2,7 @@ package workflow
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -213,5 +214,44 @@ func TestSuspendTimeout(t *testing.T) {
 	res, _ = e.Run(context.Background(), plan, st)
 	if res.Phase != PhaseFailed || st.Steps[0].Reason != ReasonTimeout || st.Steps[1].Phase != v1beta1.WorkflowStepSkipped {
 		t.Fatalf("after the timeout: %+v, steps %+v", res, st.Steps)
+	}
+}
+
+// Run reports the executor steps that succeeded or still run, in this
+// Run or an earlier one, also once the workflow finished or was
+// terminated.
+func TestRunStarted(t *testing.T) {
+	group := step("g", TypeStepGroup)
+	group.SubSteps = []v1beta1.WorkflowStepBase{{Name: "x", Type: "t"}, {Name: "bad", Type: "t"}}
+	plan := Plan{[]v1beta1.WorkflowStep{step("a", "t"), step("s", TypeSuspend), group, step("b", "t"), step("c", "t")},
+		v1beta1.WorkflowExecuteMode{Steps: v1beta1.WorkflowModeStep, SubSteps: v1beta1.WorkflowModeDAG}}
+	now := time.Unix(1000, 0)
+	st := &v1beta1.WorkflowStatus{}
+	Init(st, plan, "v1", now)
+	e := Engine{Exec: &fakeExec{done: map[string]bool{"a": true, "x": true}}, Now: func() time.Time { return now }}
+	names := func(res Result) string {
+		var out []string
+		for _, s := range res.Started {
+			out = append(out, s.Name)
+		}
+		return strings.Join(out, " ")
+	}
+	res, err := e.Run(context.Background(), plan, st)
+	if err != nil || res.Phase != PhaseSuspending || names(res) != "a" {
+		t.Fatalf("first run: %+v (%v), started %q, want a", res, err, names(res))
+	}
+	st.Suspend = false // resumed
+	res, err = e.Run(context.Background(), plan, st)
+	if err != nil || res.Phase != PhaseFailed || names(res) != "a x" {
+		t.Fatalf("after resume: %+v (%v), started %q, want a x", res, err, names(res))
+	}
+	// A finished workflow runs nothing, and still says what ran.
+	res, err = e.Run(context.Background(), plan, st)
+	if err != nil || names(res) != "a x" {
+		t.Fatalf("finished: %+v (%v), started %q, want a x", res, err, names(res))
+	}
+	st.Finished, st.Terminated = false, true
+	if res, _ = e.Run(context.Background(), plan, st); names(res) != "a x" {
+		t.Fatalf("terminated: %+v, started %q, want a x", res, names(res))
 	}
 }
