@@ -19,6 +19,7 @@ import (
 	remote "k8s.io/cri-client/pkg"
 
 	"github.com/velad-dev/velad/embedded/config"
+	"github.com/velad-dev/velad/embedded/containerd"
 )
 
 // stopPods starts the node's containerd on its own (velad server is
@@ -26,16 +27,13 @@ import (
 // so the CNI plugins release addresses, veths and rules; then it stops
 // containerd again.
 func stopPods(ctx context.Context, p config.Paths) error {
-	bin := filepath.Join(p.RuntimeRoot, "current", "bin")
-	if _, err := os.Stat(filepath.Join(bin, "containerd")); err != nil {
+	if _, err := os.Stat(filepath.Join(p.RuntimeBinDir, "containerd")); err != nil {
 		return nil // never ran a node
 	}
 	if _, err := os.Stat(p.ContainerdConfig); err != nil {
 		return nil
 	}
-	cmd := exec.Command(filepath.Join(bin, "containerd"), "--config", p.ContainerdConfig)
-	cmd.Env = append(os.Environ(), "PATH="+bin+":"+os.Getenv("PATH"))
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	cmd := containerd.Command(p.RuntimeBinDir, p)
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("start containerd for cleanup: %w", err)
 	}

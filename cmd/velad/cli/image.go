@@ -16,7 +16,7 @@ func newImageCommand() *cobra.Command {
 	var dataDir string
 	ctr := func() images.Ctr {
 		p := config.NewPaths(dataDir)
-		return images.Ctr{Binary: filepath.Join(p.RuntimeRoot, "current", "bin", "ctr"), Socket: p.ContainerdSocket}
+		return images.Ctr{Binary: filepath.Join(p.RuntimeBinDir, "ctr"), Socket: p.ContainerdSocket}
 	}
 	cmd := &cobra.Command{
 		Use:   "image",
