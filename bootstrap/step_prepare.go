@@ -1,6 +1,7 @@
 package bootstrap
 
 import (
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,7 +22,8 @@ var hostSysctls = map[string]string{
 const SysctlBackup = ConfigDir + "/sysctl.orig"
 
 // prepareHost loads the kernel modules pods need and sets the sysctls.
-func prepareHost(procRoot string) error {
+func (in *installer) prepareHost(context.Context) error {
+	procRoot := in.o.Host.ProcRoot
 	if modprobe, err := exec.LookPath("modprobe"); err == nil {
 		for _, m := range []string{"overlay", "br_netfilter"} {
 			_ = exec.Command(modprobe, m).Run() // preflight reports what is still missing
