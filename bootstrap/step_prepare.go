@@ -52,19 +52,3 @@ func (in *installer) prepareHost(context.Context) error {
 	}
 	return nil
 }
-
-// restoreSysctls puts back the values found before the first install.
-func restoreSysctls(procRoot string) error {
-	data, err := os.ReadFile(SysctlBackup)
-	if err != nil {
-		return nil
-	}
-	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
-		key, val, ok := strings.Cut(line, "=")
-		if !ok {
-			continue
-		}
-		_ = os.WriteFile(filepath.Join(procRoot, "sys", key), []byte(val+"\n"), 0o644)
-	}
-	return nil
-}

@@ -1,0 +1,88 @@
+package bootstrap
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
+	remote "k8s.io/cri-client/pkg"
+
+	"github.com/velad-dev/velad/embedded/containerd"
+)
+
+// stopPods starts the node's containerd on its own (velad server is
+// stopped by now) and stops and removes every pod sandbox through the CRI,
+// so the CNI plugins release addresses, veths and rules; then it stops
+// containerd again.
+func (u *uninstaller) stopPods(ctx context.Context) error {
+	p := u.paths
+	if _, err := os.Stat(filepath.Join(p.RuntimeBinDir, "containerd")); err != nil {
+		return nil // never ran a node
+	}
+	if _, err := os.Stat(p.ContainerdConfig); err != nil {
+		return nil
+	}
+	cmd := containerd.Command(p.RuntimeBinDir, p)
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start containerd for cleanup: %w", err)
+	}
+	defer func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() { _ = cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(15 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
+		}
+	}()
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	var rs interface {
+		ListPodSandbox(context.Context, *runtimeapi.PodSandboxFilter) ([]*runtimeapi.PodSandbox, error)
+		StopPodSandbox(context.Context, string) error
+		RemovePodSandbox(context.Context, string) error
+	}
+	for rs == nil {
+		if _, err := os.Stat(p.ContainerdSocket); err == nil {
+			svc, err := remote.NewRemoteRuntimeService(ctx, "unix://"+p.ContainerdSocket, 10*time.Second, nil, false)
+			if err == nil {
+				rs = svc
+				break
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("containerd did not come up for cleanup: %w", ctx.Err())
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+	var sandboxes []*runtimeapi.PodSandbox
+	var err error
+	for i := 0; i < 50; i++ { // the CRI plugin may need a moment after the socket appears
+		if sandboxes, err = rs.ListPodSandbox(ctx, nil); err == nil {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if err != nil {
+		return fmt.Errorf("list pod sandboxes: %w", err)
+	}
+	var errs []error
+	for _, sb := range sandboxes {
+		if err := rs.StopPodSandbox(ctx, sb.Id); err != nil {
+			errs = append(errs, fmt.Errorf("stop pod %s/%s: %w", sb.Metadata.Namespace, sb.Metadata.Name, err))
+			continue
+		}
+		if err := rs.RemovePodSandbox(ctx, sb.Id); err != nil {
+			errs = append(errs, fmt.Errorf("remove pod %s/%s: %w", sb.Metadata.Namespace, sb.Metadata.Name, err))
+		}
+	}
+	return errors.Join(errs...)
+}
