@@ -32,10 +32,16 @@ func UninstallSteps(o *UninstallOptions) []Step {
 	}
 }
 
-// uninstaller is one run of `velad uninstall`.
+// uninstaller is one run of `velad uninstall`, and what its steps learn.
 type uninstaller struct {
 	o     *UninstallOptions
 	paths config.Paths
+
+	// podNetns are the network namespace files of velad's pods, as its
+	// containerd reported them (stopPods); askedRuntime is true when it
+	// reported every pod's.
+	podNetns     []string
+	askedRuntime bool
 }
 
 // Uninstall runs the uninstall steps; it keeps going after a failed step

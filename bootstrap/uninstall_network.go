@@ -7,27 +7,21 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
-	"syscall"
+
+	"github.com/velad-dev/velad/bootstrap/netns"
 )
 
-// removeNetworking removes what pod networking left: CNI network namespaces,
-// the cni0 bridge (its veths go with it), the chains kube-proxy and the
-// CNI plugins added, and kube-proxy's nftables tables.
+// removeNetworking removes what pod networking left: the network
+// namespaces of velad's pods, the cni0 bridge (its veths go with it), the
+// chains kube-proxy and the CNI plugins added, and kube-proxy's nftables
+// tables.
 func (u *uninstaller) removeNetworking(ctx context.Context) error {
 	p := u.paths
 	var errs []error
-	for _, dir := range []string{"/run/netns", "/var/run/netns"} {
-		entries, _ := os.ReadDir(dir)
-		for _, e := range entries {
-			if strings.HasPrefix(e.Name(), "cni-") {
-				path := filepath.Join(dir, e.Name())
-				_ = syscall.Unmount(path, syscall.MNT_DETACH)
-				if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
-					errs = append(errs, err)
-				}
-			}
-		}
+	if err := u.removePodNetns(); err != nil {
+		errs = append(errs, err)
 	}
 	if ip, err := exec.LookPath("ip"); err == nil {
 		if exec.CommandContext(ctx, ip, "link", "show", "cni0").Run() == nil {
@@ -50,6 +44,36 @@ func (u *uninstaller) removeNetworking(ctx context.Context) error {
 	}
 	_ = os.RemoveAll(p.CNIStateDir)
 	return errors.Join(errs...)
+}
+
+// PodNetnsDir is where containerd mounts pod network namespaces.
+const PodNetnsDir = "/var/run/netns"
+
+// removePodNetns removes the network namespaces of velad's pods that are
+// still there (containerd removes them as it stops the pods; see
+// stopPods), whatever another program stacked over the folder, and no
+// other program's. When containerd could not say which are velad's, the
+// cni-* namespaces found are named and left.
+func (u *uninstaller) removePodNetns() error {
+	err := netns.Remove(u.o.ProcRoot, u.podNetns)
+	if u.askedRuntime {
+		return err
+	}
+	if _, statErr := os.Stat(u.paths.ContainerdConfig); statErr != nil {
+		return err // velad ran no node here: none of them is velad's
+	}
+	entries, _ := os.ReadDir(PodNetnsDir)
+	var unknown []string
+	for _, e := range entries {
+		if path := filepath.Join(PodNetnsDir, e.Name()); strings.HasPrefix(e.Name(), "cni-") && !slices.Contains(u.podNetns, path) {
+			unknown = append(unknown, path)
+		}
+	}
+	if len(unknown) == 0 {
+		return err
+	}
+	return errors.Join(err, fmt.Errorf("velad's container runtime could not say which pod network namespaces are velad's, so these are left: %s; remove each that is velad's with 'umount PATH; rm PATH'",
+		strings.Join(unknown, ", ")))
 }
 
 // OwnedChain reports whether an iptables chain belongs to kube-proxy, the

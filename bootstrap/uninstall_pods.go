@@ -2,23 +2,30 @@ package bootstrap
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"syscall"
 	"time"
 
 	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 	remote "k8s.io/cri-client/pkg"
 
+	"github.com/velad-dev/velad/bootstrap/netns"
 	"github.com/velad-dev/velad/embedded/containerd"
 )
 
 // stopPods starts the node's containerd on its own (velad server is
 // stopped by now) and stops and removes every pod sandbox through the CRI,
 // so the CNI plugins release addresses, veths and rules; then it stops
-// containerd again.
+// containerd again. It records each sandbox's network namespace, as
+// containerd reports it: those are velad's to remove (removeNetworking),
+// and no other. Before stopping, a namespace another program's bind mount
+// over /run/netns hides is surfaced (package netns), so containerd can
+// tear its network down and remove it.
 func (u *uninstaller) stopPods(ctx context.Context) error {
 	p := u.paths
 	if _, err := os.Stat(filepath.Join(p.RuntimeBinDir, "containerd")); err != nil {
@@ -46,6 +53,7 @@ func (u *uninstaller) stopPods(ctx context.Context) error {
 	defer cancel()
 	var rs interface {
 		ListPodSandbox(context.Context, *runtimeapi.PodSandboxFilter) ([]*runtimeapi.PodSandbox, error)
+		PodSandboxStatus(context.Context, string, bool) (*runtimeapi.PodSandboxStatusResponse, error)
 		StopPodSandbox(context.Context, string) error
 		RemovePodSandbox(context.Context, string) error
 	}
@@ -76,6 +84,20 @@ func (u *uninstaller) stopPods(ctx context.Context) error {
 	}
 	var errs []error
 	for _, sb := range sandboxes {
+		st, err := rs.PodSandboxStatus(ctx, sb.Id, true)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("status of pod %s/%s: %w", sb.Metadata.Namespace, sb.Metadata.Name, err))
+			continue
+		}
+		if path := SandboxNetns(st.GetInfo()); path != "" && !slices.Contains(u.podNetns, path) {
+			u.podNetns = append(u.podNetns, path)
+		}
+	}
+	u.askedRuntime = len(errs) == 0
+	// A failure here shows again, with what is left, when the networking
+	// step removes these namespaces.
+	_ = netns.Surface(u.o.ProcRoot, u.podNetns)
+	for _, sb := range sandboxes {
 		if err := rs.StopPodSandbox(ctx, sb.Id); err != nil {
 			errs = append(errs, fmt.Errorf("stop pod %s/%s: %w", sb.Metadata.Namespace, sb.Metadata.Name, err))
 			continue
@@ -85,4 +107,33 @@ func (u *uninstaller) stopPods(ctx context.Context) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// SandboxNetns reads the network namespace file of a pod sandbox from
+// containerd's verbose sandbox status (its "info" JSON: the sandbox's
+// metadata, else the network namespace of its OCI spec); "" when the pod
+// uses the host's network or the status does not say (pure).
+func SandboxNetns(info map[string]string) string {
+	var v struct {
+		Metadata struct {
+			Metadata struct{ NetNSPath string }
+		} `json:"sandboxMetadata"`
+		RuntimeSpec struct {
+			Linux struct {
+				Namespaces []struct{ Type, Path string }
+			}
+		} `json:"runtimeSpec"`
+	}
+	if json.Unmarshal([]byte(info["info"]), &v) != nil {
+		return ""
+	}
+	if p := v.Metadata.Metadata.NetNSPath; p != "" {
+		return p
+	}
+	for _, ns := range v.RuntimeSpec.Linux.Namespaces {
+		if ns.Type == "network" {
+			return ns.Path
+		}
+	}
+	return ""
 }

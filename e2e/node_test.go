@@ -36,7 +36,8 @@ var diagnosticLogs []string
 
 // TestNodeLifecycle installs velad for real, runs pods from the images
 // carried in the binary, survives kill -9 of the server, and uninstalls
-// without leaving anything behind.
+// without leaving anything behind, even after another program stacked a
+// bind mount over /run/netns while the pods ran.
 func TestNodeLifecycle(t *testing.T) {
 	if os.Getuid() != 0 {
 		t.Skip("installs velad on this machine: needs root (CI runs as root)")
@@ -166,9 +167,16 @@ func TestNodeLifecycle(t *testing.T) {
 		t.Fatalf("volume file after re-install = %q", got)
 	}
 
+	// A namespace added with iproute2 while the pods run hides their
+	// namespaces under a new layer on /run/netns: uninstall still removes
+	// every one of them, and leaves the test's own namespace alone.
+	own := addNamespaceOverPods(t)
+
 	runOK(t, 5*time.Minute, bin, "uninstall", "--data-dir", dataDir, "-o", kubeconfig)
 	uninstalled = true
 	assertNoLeftovers(t, dataDir, kubeconfig)
+	assertNoPodNetns(t)
+	assertNamespaceUsable(t, own)
 }
 
 func onlyNode(t *testing.T, cs kubernetes.Interface) string {
