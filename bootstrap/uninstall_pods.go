@@ -1,13 +1,16 @@
 package bootstrap
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
+	"strings"
 	"syscall"
 	"time"
 
@@ -15,14 +18,16 @@ import (
 	remote "k8s.io/cri-client/pkg"
 
 	"github.com/velad-dev/velad/bootstrap/netns"
+	"github.com/velad-dev/velad/embedded/config"
 	"github.com/velad-dev/velad/embedded/containerd"
+	"github.com/velad-dev/velad/embedded/images"
 )
 
 // stopPods starts the node's containerd on its own (velad server is
 // stopped by now) and stops and removes every pod sandbox through the CRI,
 // so the CNI plugins release addresses, veths and rules; then it stops
 // containerd again. It records each sandbox's network namespace, as
-// containerd reports it: those are velad's to remove (removeNetworking),
+// containerd knows it: those are velad's to remove (removeNetworking),
 // and no other. Before stopping, a namespace another program's bind mount
 // over /run/netns hides is surfaced (package netns), so containerd can
 // tear its network down and remove it.
@@ -53,7 +58,6 @@ func (u *uninstaller) stopPods(ctx context.Context) error {
 	defer cancel()
 	var rs interface {
 		ListPodSandbox(context.Context, *runtimeapi.PodSandboxFilter) ([]*runtimeapi.PodSandbox, error)
-		PodSandboxStatus(context.Context, string, bool) (*runtimeapi.PodSandboxStatusResponse, error)
 		StopPodSandbox(context.Context, string) error
 		RemovePodSandbox(context.Context, string) error
 	}
@@ -84,12 +88,12 @@ func (u *uninstaller) stopPods(ctx context.Context) error {
 	}
 	var errs []error
 	for _, sb := range sandboxes {
-		st, err := rs.PodSandboxStatus(ctx, sb.Id, true)
+		path, err := sandboxNetns(ctx, p, sb.Id)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("status of pod %s/%s: %w", sb.Metadata.Namespace, sb.Metadata.Name, err))
+			errs = append(errs, fmt.Errorf("network namespace of pod %s/%s: %w", sb.Metadata.Namespace, sb.Metadata.Name, err))
 			continue
 		}
-		if path := SandboxNetns(st.GetInfo()); path != "" && !slices.Contains(u.podNetns, path) {
+		if path != "" && !slices.Contains(u.podNetns, path) {
 			u.podNetns = append(u.podNetns, path)
 		}
 	}
@@ -109,31 +113,41 @@ func (u *uninstaller) stopPods(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// SandboxNetns reads the network namespace file of a pod sandbox from
-// containerd's verbose sandbox status (its "info" JSON: the sandbox's
-// metadata, else the network namespace of its OCI spec); "" when the pod
-// uses the host's network or the status does not say (pure).
-func SandboxNetns(info map[string]string) string {
+// sandboxNetns reads a pod sandbox's network namespace file from the OCI
+// spec containerd keeps for the sandbox's container (ctr containers info
+// --spec). The CRI's sandbox status says it too, but fails when the
+// namespace is hidden under a layer (containerd then tries to remove the
+// file, and that is busy): exactly the sandboxes this is for.
+func sandboxNetns(ctx context.Context, p config.Paths, id string) (string, error) {
+	cmd := exec.CommandContext(ctx, filepath.Join(p.RuntimeBinDir, "ctr"), "--address", p.ContainerdSocket, "--namespace", images.Namespace,
+		"containers", "info", "--spec", id)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("ctr containers info %s: %v: %s", id, err, strings.TrimSpace(stderr.String()))
+	}
+	return SpecNetns(out)
+}
+
+// SpecNetns returns the network namespace file of an OCI runtime spec
+// (JSON); "" when the container shares the host's network (pure).
+func SpecNetns(spec []byte) (string, error) {
 	var v struct {
-		Metadata struct {
-			Metadata struct{ NetNSPath string }
-		} `json:"sandboxMetadata"`
-		RuntimeSpec struct {
-			Linux struct {
-				Namespaces []struct{ Type, Path string }
-			}
-		} `json:"runtimeSpec"`
-	}
-	if json.Unmarshal([]byte(info["info"]), &v) != nil {
-		return ""
-	}
-	if p := v.Metadata.Metadata.NetNSPath; p != "" {
-		return p
-	}
-	for _, ns := range v.RuntimeSpec.Linux.Namespaces {
-		if ns.Type == "network" {
-			return ns.Path
+		Linux *struct {
+			Namespaces []struct{ Type, Path string }
 		}
 	}
-	return ""
+	if err := json.Unmarshal(spec, &v); err != nil {
+		return "", fmt.Errorf("read the OCI spec: %w", err)
+	}
+	if v.Linux == nil {
+		return "", errors.New("the OCI spec has no linux section")
+	}
+	for _, ns := range v.Linux.Namespaces {
+		if ns.Type == "network" {
+			return ns.Path, nil
+		}
+	}
+	return "", nil
 }

@@ -2,21 +2,20 @@ package bootstrap
 
 import "testing"
 
-func TestSandboxNetns(t *testing.T) {
+func TestSpecNetns(t *testing.T) {
 	for _, tc := range []struct {
-		name string
-		info map[string]string
-		want string
+		name, spec, want string
+		err              bool
 	}{
-		{"containerd's sandbox metadata", map[string]string{"info": `{"pid":42,"sandboxMetadata":{"Version":"v1","Metadata":{"ID":"e56c","NetNSPath":"/var/run/netns/cni-56a7d1f2"}},"runtimeSpec":{"linux":{"namespaces":[{"type":"network","path":"/var/run/netns/cni-other"}]}}}`}, "/var/run/netns/cni-56a7d1f2"},
-		{"only the OCI spec", map[string]string{"info": `{"runtimeSpec":{"linux":{"namespaces":[{"type":"pid"},{"type":"network","path":"/var/run/netns/cni-0a55"}]}}}`}, "/var/run/netns/cni-0a55"},
-		{"host network", map[string]string{"info": `{"sandboxMetadata":{"Version":"v1","Metadata":{"ID":"x","NetNSPath":""}},"runtimeSpec":{"linux":{"namespaces":[{"type":"pid"}]}}}`}, ""},
-		{"no verbose info", nil, ""},
-		{"not JSON", map[string]string{"info": "{"}, ""},
+		{"a pod sandbox", `{"ociVersion":"1.2.1","linux":{"namespaces":[{"type":"pid"},{"type":"ipc"},{"type":"uts"},{"type":"mount"},{"type":"network","path":"/var/run/netns/cni-62645ae6"}]}}`, "/var/run/netns/cni-62645ae6", false},
+		{"host network", `{"linux":{"namespaces":[{"type":"pid"},{"type":"mount"}]}}`, "", false},
+		{"no linux section", `{"ociVersion":"1.2.1"}`, "", true},
+		{"not JSON", `{`, "", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := SandboxNetns(tc.info); got != tc.want {
-				t.Errorf("got %q, want %q", got, tc.want)
+			got, err := SpecNetns([]byte(tc.spec))
+			if got != tc.want || (err != nil) != tc.err {
+				t.Errorf("got %q, %v; want %q (error: %v)", got, err, tc.want, tc.err)
 			}
 		})
 	}

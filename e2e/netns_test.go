@@ -103,6 +103,31 @@ func hiddenPodNetns(t *testing.T) []mountinfo.Mount {
 	return hidden
 }
 
+// onlyHiddenPodNetns lists the hidden pod namespace mounts whose path
+// shows no mount at all any more (containerd unmounted the layer's copy
+// and failed to remove the file).
+func onlyHiddenPodNetns(t *testing.T) []mountinfo.Mount {
+	t.Helper()
+	var out []mountinfo.Mount
+	for _, m := range hiddenPodNetns(t) {
+		var st unix.Stat_t
+		if err := unix.Stat(m.Point, &st); err == nil && st.Dev != nsfsDev(t) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// nsfsDev is the device number of the namespace file system.
+func nsfsDev(t *testing.T) uint64 {
+	t.Helper()
+	var st unix.Stat_t
+	if err := unix.Stat("/proc/self/ns/net", &st); err != nil {
+		t.Fatal(err)
+	}
+	return st.Dev
+}
+
 func readMounts(t *testing.T) mountinfo.Table {
 	t.Helper()
 	tab, err := mountinfo.Read("/proc")

@@ -169,8 +169,14 @@ func TestNodeLifecycle(t *testing.T) {
 
 	// A namespace added with iproute2 while the pods run hides their
 	// namespaces under a new layer on /run/netns: uninstall still removes
-	// every one of them, and leaves the test's own namespace alone.
+	// every one of them, and leaves the test's own namespace alone. A pod
+	// deleted after that cannot be stopped by containerd (its namespace is
+	// busy) and is left to uninstall too.
 	own := addNamespaceOverPods(t)
+	if err := cs.CoreV1().Pods("default").DeleteCollection(ctx, metav1.DeleteOptions{}, metav1.ListOptions{LabelSelector: helloPods}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 2*time.Minute, "a deleted pod's namespace left hidden with no copy on its path", func() bool { return len(onlyHiddenPodNetns(t)) > 0 })
 
 	runOK(t, 5*time.Minute, bin, "uninstall", "--data-dir", dataDir, "-o", kubeconfig)
 	uninstalled = true
