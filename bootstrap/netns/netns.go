@@ -156,7 +156,7 @@ func surface(n *node, path string) error {
 	if len(ms) == 0 {
 		return nil // not a namespace any more; containerd treats it as closed
 	}
-	visible, _ := n.visibleMount(path)
+	visible, _ := mountOf(path)
 	if !slices.ContainsFunc(ms, func(m mountinfo.Mount) bool { return m.ID == visible }) {
 		// Only hidden mounts: bind the namespace on the path again.
 		newest := ms[len(ms)-1]
@@ -169,7 +169,7 @@ func surface(n *node, path string) error {
 		if err != nil {
 			return fmt.Errorf("bind namespace %s on %s again: %w", newest.Root, path, err)
 		}
-		if visible, err = n.visibleMount(path); err != nil {
+		if visible, err = mountOf(path); err != nil {
 			return err
 		}
 		if t, err = n.table(); err != nil {
@@ -218,16 +218,6 @@ func (n *node) close() {
 
 func (n *node) table() (mountinfo.Table, error) { return mountinfo.Read(n.procRoot) }
 
-// visibleMount is the ID of the mount path reaches.
-func (n *node) visibleMount(path string) (int, error) {
-	fd, err := unix.Open(path, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return 0, err
-	}
-	defer unix.Close(fd)
-	return mountID(fd)
-}
-
 // unmount unmounts m, after checking that the handle used reaches it.
 func (n *node) unmount(t mountinfo.Table, path string, m mountinfo.Mount) error {
 	fd, err := n.openMount(t, path, m, unix.O_PATH)
@@ -263,7 +253,7 @@ func (n *node) unlink(path string) error {
 // mount ID, that it is m.
 func (n *node) openMount(t mountinfo.Table, path string, m mountinfo.Mount, flags int) (int, error) {
 	name := filepath.Base(path)
-	if id, err := n.visibleMount(path); err == nil && id == m.ID {
+	if id, err := mountOf(path); err == nil && id == m.ID {
 		return openChecked(unix.AT_FDCWD, path, m, flags)
 	}
 	dfd, err := n.dirIn(t, filepath.Dir(path), m)
@@ -463,9 +453,9 @@ func restore(dir string, clones []layer) error {
 	return errors.Join(errs...)
 }
 
-// mountOf is the ID of the mount path reaches.
+// mountOf is the ID of the mount path reaches (the top one on it).
 func mountOf(path string) (int, error) {
-	fd, err := unix.Open(path, unix.O_PATH|unix.O_CLOEXEC, 0)
+	fd, err := unix.Open(path, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return 0, err
 	}
