@@ -3,11 +3,10 @@ package bootstrap
 import (
 	"context"
 	"fmt"
-	"os/exec"
-	"path/filepath"
 	"time"
 
 	"k8s.io/client-go/kubernetes"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/velad-dev/velad/embedded/config"
 )
@@ -27,93 +26,40 @@ type InstallOptions struct {
 	Controller *ControllerChart
 }
 
-// InstallSteps lists what `velad install` does, in order.
+// InstallSteps lists what `velad install` does, in order. Each step is a
+// method of installer in its own step_*.go file.
 func InstallSteps(o *InstallOptions) []Step {
-	cfg := &o.Config
-	var cs clientHolder
-	steps := []Step{
-		{"Preparing the host (kernel modules, sysctls)", func(context.Context) error { return prepareHost(o.Host.ProcRoot) }},
-		{"Checking the host", func(context.Context) error {
-			if running, _ := o.Daemon.Running(); running {
-				// Re-install: the ports are ours; stop to replace the binary.
-				if err := o.Daemon.Stop(); err != nil {
-					return err
-				}
-			}
-			return Preflight(o.Host, cfg)
-		}},
-		{"Installing the velad binary to " + InstalledBinary + " (and vela, kubectl links)", func(context.Context) error {
-			if _, err := installBinary(o.Self); err != nil {
-				return err
-			}
-			return linkCommands(filepath.Dir(InstalledBinary), InstalledBinary, exec.LookPath)
-		}},
-		{"Starting velad (" + o.Daemon.Kind() + ")", func(context.Context) error { return o.Daemon.Install(o.ServerArgs) }},
-		{"Waiting for the API server", func(ctx context.Context) error {
-			return waitFor(ctx, o.Timeout, "the API server", func(ctx context.Context) (bool, string) {
-				if err := cs.load(cfg.Paths().AdminKubeconfig); err != nil {
-					return false, err.Error()
-				}
-				if _, err := cs.c.Discovery().ServerVersion(); err != nil {
-					return false, err.Error()
-				}
-				return true, ""
-			})
-		}},
-		{"Waiting for the node to be Ready", func(ctx context.Context) error {
-			return waitFor(ctx, o.Timeout, "node "+cfg.NodeName, func(ctx context.Context) (bool, string) {
-				return NodeReady(ctx, cs.c, cfg.NodeName)
-			})
-		}},
-		{"Waiting for cluster DNS (CoreDNS)", func(ctx context.Context) error {
-			return waitFor(ctx, o.Timeout, "CoreDNS", func(ctx context.Context) (bool, string) {
-				return DeploymentAvailable(ctx, cs.c, "kube-system", "coredns")
-			})
-		}},
-		{"Waiting for local-path storage", func(ctx context.Context) error {
-			return waitFor(ctx, o.Timeout, "the local-path provisioner", func(ctx context.Context) (bool, string) {
-				return DeploymentAvailable(ctx, cs.c, "local-path-storage", "local-path-provisioner")
-			})
-		}},
+	in := &installer{o: o}
+	steps := []Step{{"Preparing the host (kernel modules, sysctls)", in.prepareHost}}
+	if running, _ := o.Daemon.Running(); running {
+		steps = append(steps, Step{"Stopping the running velad", in.stopRunning})
 	}
+	steps = append(steps,
+		Step{"Checking the host", in.checkHost},
+		Step{"Installing the velad binary to " + InstalledBinary + " (and vela, kubectl links)", in.installBinary},
+		Step{"Starting velad (" + o.Daemon.Kind() + ")", in.startDaemon},
+		Step{"Waiting for the API server", in.waitAPIServer},
+		Step{"Waiting for the node to be Ready", in.waitNode},
+		Step{"Waiting for cluster DNS (CoreDNS)", in.waitDeployment("kube-system", "coredns", "CoreDNS")},
+		Step{"Waiting for local-path storage", in.waitDeployment("local-path-storage", "local-path-provisioner", "the local-path provisioner")},
+	)
 	if o.Controller == nil {
 		return steps
 	}
-	kubeconfig := cfg.Paths().AdminKubeconfig
 	return append(steps,
-		Step{"Installing the velad controller (Helm release " + ControllerNamespace + "/" + ControllerRelease + ")", func(ctx context.Context) error {
-			return installController(ctx, kubeconfig, o.Controller, o.Timeout)
-		}},
-		Step{"Waiting for the velad controller and its definitions", func(ctx context.Context) error {
-			if err := cs.load(kubeconfig); err != nil {
-				return err
-			}
-			c, err := runtimeClient(kubeconfig)
-			if err != nil {
-				return err
-			}
-			return waitFor(ctx, o.Timeout, "the velad controller", func(ctx context.Context) (bool, string) {
-				return ControllerReady(ctx, cs.c, c)
-			})
-		}},
+		Step{"Installing the velad controller (Helm release " + ControllerNamespace + "/" + ControllerRelease + ")", in.installController},
+		Step{"Waiting for the velad controller and its definitions", in.waitController},
 	)
 }
 
-// clientHolder builds the client once the kubeconfig exists.
-type clientHolder struct {
-	c kubernetes.Interface
-}
+// installer is one run of `velad install`: the options, and the cluster's
+// clients, built once when the API server first answers and shared by
+// every later step.
+type installer struct {
+	o *InstallOptions
 
-func (h *clientHolder) load(kubeconfig string) error {
-	if h.c != nil {
-		return nil
-	}
-	c, err := clientFor(kubeconfig)
-	if err != nil {
-		return err
-	}
-	h.c = c
-	return nil
+	kube kubernetes.Interface
+	ctrl client.Client
 }
 
 // Install runs the install steps.

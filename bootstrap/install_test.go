@@ -1,6 +1,7 @@
 package bootstrap
 
 import (
+	"slices"
 	"strings"
 	"testing"
 )
@@ -51,6 +52,35 @@ func TestSplitImage(t *testing.T) {
 		}
 		if err != nil || repo != tc.repo || tag != tc.tag {
 			t.Errorf("%s: %q %q %v", tc.ref, repo, tag, err)
+		}
+	}
+}
+
+// runningDaemon is a Daemon in a given state that does nothing.
+type runningDaemon bool
+
+func (runningDaemon) Kind() string              { return "test" }
+func (runningDaemon) Install([]string) error    { return nil }
+func (runningDaemon) Start() error              { return nil }
+func (runningDaemon) Stop() error               { return nil }
+func (d runningDaemon) Running() (bool, string) { return bool(d), "" }
+func (runningDaemon) Remove() error             { return nil }
+
+// A re-install stops the running velad in a step of its own, before the
+// host checks (its ports are velad's); a first install has no such step.
+func TestInstallStepsStopRunning(t *testing.T) {
+	for _, running := range []bool{false, true} {
+		var names []string
+		for _, s := range InstallSteps(&InstallOptions{Daemon: runningDaemon(running)}) {
+			names = append(names, s.Name)
+		}
+		stop := slices.Index(names, "Stopping the running velad")
+		check := slices.Index(names, "Checking the host")
+		if running && (stop < 0 || stop+1 != check) {
+			t.Errorf("running velad: want the stop step right before the checks:\n%s", strings.Join(names, "\n"))
+		}
+		if !running && stop >= 0 {
+			t.Errorf("no velad running, yet a stop step:\n%s", strings.Join(names, "\n"))
 		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/velad-dev/velad/embedded/config"
+	"github.com/velad-dev/velad/internal/rollout"
 )
 
 // Check result lines for `velad status`.
@@ -35,12 +36,12 @@ func Status(ctx context.Context, cfg *config.Config, d Daemon) []StatusLine {
 		lines = append(lines, StatusLine{Name: "node " + cfg.NodeName, OK: ok, Detail: detail})
 	}
 	for _, d := range []struct{ ns, name string }{{"kube-system", "coredns"}, {"local-path-storage", "local-path-provisioner"}} {
-		ok, detail := DeploymentAvailable(ctx, cs, d.ns, d.name)
+		ok, detail := rollout.DeploymentAvailable(ctx, cs, d.ns, d.name)
 		lines = append(lines, StatusLine{Name: d.ns + "/" + d.name, OK: ok, Detail: detail})
 	}
 	// The controller is reported when installed (not with --cluster-only).
 	if _, err := cs.AppsV1().Deployments(ControllerNamespace).Get(ctx, ControllerRelease, metav1.GetOptions{}); err == nil {
-		ok, detail := DeploymentAvailable(ctx, cs, ControllerNamespace, ControllerRelease)
+		ok, detail := rollout.DeploymentAvailable(ctx, cs, ControllerNamespace, ControllerRelease)
 		lines = append(lines, StatusLine{Name: ControllerNamespace + "/" + ControllerRelease, OK: ok, Detail: detail})
 	}
 	return lines

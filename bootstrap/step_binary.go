@@ -2,17 +2,28 @@ package bootstrap
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 
 	"github.com/velad-dev/velad/embedded/fileutil"
 )
 
-// installBinary copies the running velad to InstalledBinary unless the
-// same binary is there; it reports whether it changed anything.
-func installBinary(self string) (bool, error) {
+// installBinary copies the running velad to InstalledBinary and links
+// the commands it answers to beside it (links.go).
+func (in *installer) installBinary(context.Context) error {
+	if _, err := copyBinary(in.o.Self); err != nil {
+		return err
+	}
+	return linkCommands(filepath.Dir(InstalledBinary), InstalledBinary, exec.LookPath)
+}
+
+// copyBinary copies the running velad to InstalledBinary unless the same
+// binary is there; it reports whether it changed anything.
+func copyBinary(self string) (bool, error) {
 	if same, _ := sameFile(self, InstalledBinary); same {
 		return false, nil
 	}

@@ -1,6 +1,7 @@
 package bootstrap
 
 import (
+	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,7 +22,8 @@ var hostSysctls = map[string]string{
 const SysctlBackup = ConfigDir + "/sysctl.orig"
 
 // prepareHost loads the kernel modules pods need and sets the sysctls.
-func prepareHost(procRoot string) error {
+func (in *installer) prepareHost(context.Context) error {
+	procRoot := in.o.Host.ProcRoot
 	if modprobe, err := exec.LookPath("modprobe"); err == nil {
 		for _, m := range []string{"overlay", "br_netfilter"} {
 			_ = exec.Command(modprobe, m).Run() // preflight reports what is still missing
@@ -47,22 +49,6 @@ func prepareHost(procRoot string) error {
 	}
 	if haveBackup != nil { // first install only
 		return fileutil.WriteAtomic(SysctlBackup, []byte(strings.Join(backup, "\n")+"\n"), 0o644)
-	}
-	return nil
-}
-
-// restoreSysctls puts back the values found before the first install.
-func restoreSysctls(procRoot string) error {
-	data, err := os.ReadFile(SysctlBackup)
-	if err != nil {
-		return nil
-	}
-	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
-		key, val, ok := strings.Cut(line, "=")
-		if !ok {
-			continue
-		}
-		_ = os.WriteFile(filepath.Join(procRoot, "sys", key), []byte(val+"\n"), 0o644)
 	}
 	return nil
 }

@@ -1,6 +1,10 @@
-// Package bootstrap is velad's install, uninstall and status pipeline:
-// each step is small, in its own file, and reports its progress through a
-// Progress the CLI supplies (library code never prints).
+// Package bootstrap is velad's install, uninstall and status pipeline.
+// install.go and uninstall.go are tables of contents: they list the steps
+// by name, in order. Each install step is a method in its own step_*.go
+// file, each uninstall step one in its own uninstall_*.go file; the rest
+// (preflight checks, the daemon, waits, links, the controller's chart) are
+// what the steps use. Steps report progress through a Progress the CLI
+// supplies (library code never prints).
 package bootstrap
 
 import (

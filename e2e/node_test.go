@@ -36,7 +36,8 @@ var diagnosticLogs []string
 
 // TestNodeLifecycle installs velad for real, runs pods from the images
 // carried in the binary, survives kill -9 of the server, and uninstalls
-// without leaving anything behind.
+// without leaving anything behind, even after another program stacked a
+// bind mount over /run/netns while the pods ran.
 func TestNodeLifecycle(t *testing.T) {
 	if os.Getuid() != 0 {
 		t.Skip("installs velad on this machine: needs root (CI runs as root)")
@@ -166,9 +167,22 @@ func TestNodeLifecycle(t *testing.T) {
 		t.Fatalf("volume file after re-install = %q", got)
 	}
 
+	// A namespace added with iproute2 while the pods run hides their
+	// namespaces under a new layer on /run/netns: uninstall still removes
+	// every one of them, and leaves the test's own namespace alone. A pod
+	// deleted after that cannot be stopped by containerd (its namespace is
+	// busy) and is left to uninstall too.
+	own := addNamespaceOverPods(t)
+	if err := cs.CoreV1().Pods("default").DeleteCollection(ctx, metav1.DeleteOptions{}, metav1.ListOptions{LabelSelector: helloPods}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 2*time.Minute, "a deleted pod's namespace left hidden with no copy on its path", func() bool { return len(onlyHiddenPodNetns(t)) > 0 })
+
 	runOK(t, 5*time.Minute, bin, "uninstall", "--data-dir", dataDir, "-o", kubeconfig)
 	uninstalled = true
 	assertNoLeftovers(t, dataDir, kubeconfig)
+	assertNoPodNetns(t)
+	assertNamespaceUsable(t, own)
 }
 
 func onlyNode(t *testing.T, cs kubernetes.Interface) string {

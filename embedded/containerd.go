@@ -20,6 +20,7 @@ import (
 
 	"github.com/velad-dev/velad/embedded/component"
 	"github.com/velad-dev/velad/embedded/config"
+	"github.com/velad-dev/velad/embedded/containerd"
 	"github.com/velad-dev/velad/embedded/fileutil"
 )
 
@@ -206,10 +207,8 @@ func (c *Containerd) launch() error {
 	if err != nil {
 		return fmt.Errorf("open containerd log: %w", err)
 	}
-	cmd := exec.Command(filepath.Join(c.Runtime.BinDir(), "containerd"), "--config", p.ContainerdConfig)
+	cmd := containerd.Command(c.Runtime.BinDir(), p)
 	cmd.Stdout, cmd.Stderr = log, log
-	cmd.Env = append(os.Environ(), "PATH="+c.Runtime.BinDir()+":"+os.Getenv("PATH"))
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	// Pdeathsig fires when the *thread* that started the child exits, and
 	// Go ends threads whose goroutine exits while locked to them (the
 	// kubelet and CNI code do that). Start containerd from a thread that

@@ -13,7 +13,7 @@ import (
 
 // Runtime extracts the runtime binaries carried in velad (containerd,
 // runc, CNI plugins) to a content-addressed folder of the data dir and
-// points <data dir>/data/current at it.
+// points config.Paths.RuntimeCurrent at it.
 type Runtime struct {
 	Config *config.Config
 
@@ -27,12 +27,12 @@ func (r *Runtime) Name() string { return "runtime" }
 
 // Init implements component.Component.
 func (r *Runtime) Init(context.Context) error {
-	root := r.Config.Paths().RuntimeRoot
-	bin, err := assets.ExtractRuntime(root)
+	p := r.Config.Paths()
+	bin, err := assets.ExtractRuntime(p.RuntimeRoot)
 	if err != nil {
 		return err
 	}
-	current := filepath.Join(root, "current")
+	current := p.RuntimeCurrent
 	target := filepath.Base(filepath.Dir(bin))
 	if link, err := os.Readlink(current); err != nil || link != target {
 		tmp := current + ".tmp"

@@ -1,6 +1,8 @@
 // Package embedded is velad's embedded Kubernetes: one file per part
 // (datastore, certificates, kube-apiserver, kube-controller-manager,
-// kube-scheduler), each a component.Component, assembled by Server.
+// kube-scheduler; the runtime, containerd, images, kubelet, CNI,
+// kube-proxy and cluster services of the node), each a
+// component.Component, assembled by Server.
 package embedded
 
 import (
@@ -19,8 +21,8 @@ import (
 	"github.com/velad-dev/velad/embedded/config"
 )
 
-// Server is a velad server: the control plane (and, in later versions,
-// the node) of one machine.
+// Server is a velad server: the control plane of one machine and, unless
+// --disable-agent, its node.
 type Server struct {
 	Config   config.Config
 	Reporter component.Reporter

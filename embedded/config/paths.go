@@ -33,9 +33,16 @@ type Paths struct {
 	TokenFile  string
 
 	// Node (agent) files.
-	AgentDir            string
-	RunDir              string
-	RuntimeRoot         string
+	AgentDir string
+	RunDir   string
+	// RuntimeRoot holds the runtime binaries extracted from velad, one
+	// content-addressed folder per payload.
+	RuntimeRoot string
+	// RuntimeCurrent links to the folder in use; RuntimeBinDir is its bin
+	// folder (containerd, ctr, runc, CNI plugins) for commands run
+	// outside the server, such as 'velad image' and uninstall.
+	RuntimeCurrent      string
+	RuntimeBinDir       string
 	ContainerdRoot      string
 	ContainerdConfig    string
 	ContainerdSocket    string
@@ -73,6 +80,7 @@ func NewPaths(dataDir string) Paths {
 	cred := filepath.Join(server, "cred")
 	db := filepath.Join(server, "db")
 	tls := filepath.Join(server, "tls")
+	runtime := filepath.Join(dataDir, "data")
 	return Paths{
 		DataDir:                     dataDir,
 		ServerDir:                   server,
@@ -85,7 +93,9 @@ func NewPaths(dataDir string) Paths {
 		TokenFile:                   filepath.Join(server, "token"),
 		AgentDir:                    agent,
 		RunDir:                      run,
-		RuntimeRoot:                 filepath.Join(dataDir, "data"),
+		RuntimeRoot:                 runtime,
+		RuntimeCurrent:              filepath.Join(runtime, "current"),
+		RuntimeBinDir:               filepath.Join(runtime, "current", "bin"),
 		ContainerdRoot:              filepath.Join(agent, "containerd"),
 		ContainerdConfig:            filepath.Join(etc, "containerd", "config.toml"),
 		ContainerdSocket:            filepath.Join(run, "containerd", "containerd.sock"),

@@ -226,10 +226,3 @@ func runDefRender(out io.Writer, namespace string, files []string) error {
 	}
 	return nil
 }
-
-func orBackground(ctx context.Context) context.Context {
-	if ctx == nil {
-		return context.Background()
-	}
-	return ctx
-}

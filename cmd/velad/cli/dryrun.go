@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/spf13/cobra"
 
@@ -61,21 +60,6 @@ func runDryRun(ctx context.Context, stdin io.Reader, out io.Writer, o *dryRunOpt
 		return err
 	}
 	return render.WriteYAML(out, app, comps)
-}
-
-func readInput(stdin io.Reader, file string) ([]byte, error) {
-	if file == "-" {
-		data, err := io.ReadAll(stdin)
-		if err != nil {
-			return nil, fmt.Errorf("read standard input: %w", err)
-		}
-		return data, nil
-	}
-	data, err := os.ReadFile(file)
-	if err != nil {
-		return nil, fmt.Errorf("read application: %w", err)
-	}
-	return data, nil
 }
 
 // definitionSource is the user's definitions (which win) over the

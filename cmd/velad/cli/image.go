@@ -1,9 +1,7 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
@@ -16,7 +14,7 @@ func newImageCommand() *cobra.Command {
 	var dataDir string
 	ctr := func() images.Ctr {
 		p := config.NewPaths(dataDir)
-		return images.Ctr{Binary: filepath.Join(p.RuntimeRoot, "current", "bin", "ctr"), Socket: p.ContainerdSocket}
+		return images.Ctr{Binary: filepath.Join(p.RuntimeBinDir, "ctr"), Socket: p.ContainerdSocket}
 	}
 	cmd := &cobra.Command{
 		Use:   "image",
@@ -55,32 +53,4 @@ func newImageCommand() *cobra.Command {
 		},
 	})
 	return cmd
-}
-
-func newTokenCommand() *cobra.Command {
-	var dataDir string
-	cmd := &cobra.Command{
-		Use:   "token",
-		Short: "Print the token nodes join with (K10<CA hash>::server:<secret>)",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			data, err := readFileHint(config.NewPaths(dataDir).TokenFile, "run 'velad install' first, or pass --data-dir")
-			if err != nil {
-				return err
-			}
-			_, err = cmd.OutOrStdout().Write(data)
-			return err
-		},
-	}
-	cmd.Flags().StringVar(&dataDir, "data-dir", config.DefaultDataDir, "data dir of the server")
-	return cmd
-}
-
-// readFileHint reads a file; a missing file becomes an error with a hint.
-func readFileHint(path, hint string) ([]byte, error) {
-	data, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("%s does not exist: %s", path, hint)
-	}
-	return data, err
 }

@@ -1,5 +1,15 @@
 // Package cli holds velad's cobra commands. Commands are thin: flags and
 // a RunE that calls library code.
+//
+// One file per command or command group, named after it: install.go,
+// uninstall.go, startstop.go, server.go, status.go, token.go, image.go,
+// kubeconfig.go, kubectl.go for the node; up.go, ls.go, delete.go,
+// workflow.go, dryrun.go, def.go for applications (the vela CLI). New
+// commands follow the same rule (addon.go for `velad addon …`, cluster.go
+// for `velad cluster …`, join.go for `velad join`/agents; `velad token
+// create|list|revoke` goes in token.go). Shared flags are in flags.go,
+// everything printed beyond a line (tables, status, progress) in print.go,
+// reading input in input.go.
 package cli
 
 import (

@@ -11,40 +11,11 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 	"k8s.io/klog/v2"
 
 	"github.com/velad-dev/velad/embedded"
 	"github.com/velad-dev/velad/embedded/config"
 )
-
-// addServerFlags binds the flags shared by `server` (and later `install`).
-func addServerFlags(fs *pflag.FlagSet, cfg *config.Config) {
-	fs.StringVar(&cfg.DataDir, "data-dir", cfg.DataDir, "folder holding the cluster's state")
-	fs.StringVarP(&cfg.KubeconfigPath, "write-kubeconfig", "o", cfg.KubeconfigPath, "write the admin kubeconfig to this file too (empty: don't)")
-	fs.StringVar(&cfg.BindIP, "bind-ip", cfg.BindIP, "IP address users reach the API server on; added to the serving certificate and used by 'kubeconfig --external'")
-	fs.StringVar(&cfg.AdvertiseIP, "advertise-address", cfg.AdvertiseIP, "IP address the API server advertises to the cluster (default: --bind-ip, else the host's address)")
-	fs.StringSliceVar(&cfg.TLSSANs, "tls-san", cfg.TLSSANs, "extra hostname or IP for the API server certificate (repeatable)")
-	fs.StringVar(&cfg.Token, "token", cfg.Token, "shared secret nodes use to join (default: generated)")
-	fs.StringVar(&cfg.DatabaseEndpoint, "database-endpoint", cfg.DatabaseEndpoint, "datastore: empty for SQLite in the data dir, or postgres://, mysql://, http(s):// (etcd)")
-	fs.StringVar(&cfg.DatastoreCAFile, "datastore-cafile", cfg.DatastoreCAFile, "CA file to verify the datastore")
-	fs.StringVar(&cfg.DatastoreCertFile, "datastore-certfile", cfg.DatastoreCertFile, "client certificate for the datastore")
-	fs.StringVar(&cfg.DatastoreKeyFile, "datastore-keyfile", cfg.DatastoreKeyFile, "client key for the datastore")
-	fs.BoolVar(&cfg.DisableAgent, "disable-agent", cfg.DisableAgent, "run the control plane only, without a node")
-	fs.StringVar(&cfg.NodeName, "node-name", cfg.NodeName, "node name (default: the hostname)")
-	fs.StringVar(&cfg.NodeIP, "node-ip", cfg.NodeIP, "node IP address (default: the advertise address)")
-	fs.StringArrayVar(&cfg.NodeLabels, "node-label", cfg.NodeLabels, "label key=value for the node (repeatable)")
-	fs.StringArrayVar(&cfg.NodeTaints, "node-taint", cfg.NodeTaints, "taint key[=value]:Effect registered with the node (repeatable)")
-	fs.StringArrayVar(&cfg.RegistryMirrors, "registry-mirror", cfg.RegistryMirrors, "HOST=URL: pull HOST's images from the mirror URL first (repeatable)")
-	fs.StringVar(&cfg.ClusterCIDR, "cluster-cidr", cfg.ClusterCIDR, "IPv4 range for pod IPs")
-	fs.StringVar(&cfg.ServiceCIDR, "service-cidr", cfg.ServiceCIDR, "IPv4 range for service IPs")
-	fs.StringVar(&cfg.ClusterDomain, "cluster-domain", cfg.ClusterDomain, "cluster DNS domain")
-	fs.IntVar(&cfg.HTTPSPort, "https-listen-port", cfg.HTTPSPort, "API server port")
-	fs.IntVar(&cfg.ControllerManagerPort, "kube-controller-manager-port", cfg.ControllerManagerPort, "kube-controller-manager health port (loopback)")
-	fs.IntVar(&cfg.SchedulerPort, "kube-scheduler-port", cfg.SchedulerPort, "kube-scheduler health port (loopback)")
-	_ = fs.MarkHidden("kube-controller-manager-port")
-	_ = fs.MarkHidden("kube-scheduler-port")
-}
 
 func newServerCommand() *cobra.Command {
 	cfg := config.Default()

@@ -1,17 +1,13 @@
 package cli
 
 import (
-	"context"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"time"
 
-	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
-	"golang.org/x/term"
 
 	"github.com/velad-dev/velad/bootstrap"
 	"github.com/velad-dev/velad/embedded"
@@ -110,123 +106,3 @@ func serverArgs(fs *pflag.FlagSet, cfg *config.Config) []string {
 	})
 	return args
 }
-
-func newUninstallCommand() *cobra.Command {
-	cfg := config.Default()
-	cmd := &cobra.Command{
-		Use:   "uninstall",
-		Short: "Remove velad and everything it created from this machine",
-		Long: `Uninstall stops velad and its pods, then removes what install and the
-server created: processes, mounts, network namespaces, the cni0 bridge and
-veths, the iptables/nft rules, the data dir, the kubeconfig, the daemon's
-files and the installed binary. It is safe to run again.`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if os.Getuid() != 0 {
-				return fmt.Errorf("velad uninstall needs root; run it with sudo")
-			}
-			if err := cfg.Validate(); err != nil {
-				return err
-			}
-			opts := &bootstrap.UninstallOptions{Config: cfg, Daemon: bootstrap.NewDaemon(), ProcRoot: "/proc"}
-			if err := bootstrap.Uninstall(cmd.Context(), opts, newProgress(cmd.OutOrStdout())); err != nil {
-				return err
-			}
-			fmt.Fprintln(cmd.OutOrStdout(), "velad is uninstalled.")
-			return nil
-		},
-	}
-	cmd.Flags().StringVar(&cfg.DataDir, "data-dir", cfg.DataDir, "data dir of the installed server")
-	cmd.Flags().StringVarP(&cfg.KubeconfigPath, "write-kubeconfig", "o", cfg.KubeconfigPath, "kubeconfig file install wrote")
-	return cmd
-}
-
-func newStartCommand() *cobra.Command {
-	return &cobra.Command{
-		Use:   "start",
-		Short: "Start the installed velad daemon again (after a stop or a crash)",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return bootstrap.NewDaemon().Start()
-		},
-	}
-}
-
-func newStopCommand() *cobra.Command {
-	return &cobra.Command{
-		Use:   "stop",
-		Short: "Stop the velad daemon (pods keep their data; 'velad start' brings it back)",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return bootstrap.NewDaemon().Stop()
-		},
-	}
-}
-
-func runClusterStatus(cmd *cobra.Command, dataDir string) error {
-	cfg := config.Default()
-	cfg.DataDir = dataDir
-	if err := embedded.Complete(&cfg); err != nil {
-		return err
-	}
-	ctx, cancel := context.WithTimeout(orBackground(cmd.Context()), 30*time.Second)
-	defer cancel()
-	healthy := true
-	for _, l := range bootstrap.Status(ctx, &cfg, bootstrap.NewDaemon()) {
-		mark := "✓"
-		if !l.OK {
-			mark, healthy = "✗", false
-		}
-		fmt.Fprintf(cmd.OutOrStdout(), "%s %-40s %s\n", mark, l.Name, l.Detail)
-	}
-	if !healthy {
-		return exitCode(1)
-	}
-	return nil
-}
-
-// stepProgress shows install steps: a spinner on a terminal, plain lines
-// otherwise (logs, CI).
-type stepProgress struct {
-	out  io.Writer
-	tty  bool
-	bar  *progressbar.ProgressBar
-	name string
-}
-
-func newProgress(out io.Writer) *stepProgress {
-	f, ok := out.(*os.File)
-	return &stepProgress{out: out, tty: ok && term.IsTerminal(int(f.Fd()))}
-}
-
-func (p *stepProgress) Start(name string) {
-	p.name = name
-	if p.tty {
-		p.bar = progressbar.NewOptions(-1, progressbar.OptionSetWriter(p.out), progressbar.OptionSetDescription(name),
-			progressbar.OptionSpinnerType(14), progressbar.OptionClearOnFinish())
-		go func(b *progressbar.ProgressBar) {
-			for !b.IsFinished() {
-				_ = b.Add(1)
-				time.Sleep(100 * time.Millisecond)
-			}
-		}(p.bar)
-	}
-}
-
-func (p *stepProgress) Done(err error, took time.Duration) {
-	if p.bar != nil {
-		_ = p.bar.Finish()
-		p.bar = nil
-	}
-	mark := "✓"
-	if err != nil {
-		mark = "✗"
-	}
-	if took > 0 {
-		fmt.Fprintf(p.out, "%s %s (%s)\n", mark, p.name, took.Round(100*time.Millisecond))
-	} else {
-		fmt.Fprintf(p.out, "%s %s\n", mark, p.name)
-	}
-}
-
-func (p *stepProgress) Note(msg string) { fmt.Fprintln(p.out, msg) }

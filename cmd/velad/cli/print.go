@@ -1,0 +1,226 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
+
+	"github.com/velad-dev/velad/bootstrap"
+	"github.com/velad-dev/velad/controller/api/v1beta1"
+	"github.com/velad-dev/velad/controller/appcli"
+)
+
+// Everything the commands print beyond a line: install and uninstall
+// progress, velad's health, an application's status, the application
+// list.
+
+// stepProgress shows install steps: a spinner on a terminal, plain lines
+// otherwise (logs, CI).
+type stepProgress struct {
+	out  io.Writer
+	tty  bool
+	bar  *progressbar.ProgressBar
+	name string
+}
+
+func newProgress(out io.Writer) *stepProgress {
+	f, ok := out.(*os.File)
+	return &stepProgress{out: out, tty: ok && term.IsTerminal(int(f.Fd()))}
+}
+
+func (p *stepProgress) Start(name string) {
+	p.name = name
+	if p.tty {
+		p.bar = progressbar.NewOptions(-1, progressbar.OptionSetWriter(p.out), progressbar.OptionSetDescription(name),
+			progressbar.OptionSpinnerType(14), progressbar.OptionClearOnFinish())
+		go func(b *progressbar.ProgressBar) {
+			for !b.IsFinished() {
+				_ = b.Add(1)
+				time.Sleep(100 * time.Millisecond)
+			}
+		}(p.bar)
+	}
+}
+
+func (p *stepProgress) Done(err error, took time.Duration) {
+	if p.bar != nil {
+		_ = p.bar.Finish()
+		p.bar = nil
+	}
+	mark := "✓"
+	if err != nil {
+		mark = "✗"
+	}
+	if took > 0 {
+		fmt.Fprintf(p.out, "%s %s (%s)\n", mark, p.name, took.Round(100*time.Millisecond))
+	} else {
+		fmt.Fprintf(p.out, "%s %s\n", mark, p.name)
+	}
+}
+
+func (p *stepProgress) Note(msg string) { fmt.Fprintln(p.out, msg) }
+
+func printStatus(w io.Writer, app *v1beta1.Application, tree bool, res []appcli.Resource) error {
+	st := app.Status
+	fmt.Fprintf(w, "Application: %s\nNamespace:   %s\nPhase:       %s\n", app.Name, app.Namespace, st.Phase)
+	if st.LatestRevision != nil {
+		fmt.Fprintf(w, "Revision:    %s\n", st.LatestRevision.Name)
+	}
+	if st.Phase != v1beta1.ApplicationRunning {
+		if r := reason(app); r != string(st.Phase) {
+			fmt.Fprintf(w, "Message:     %s\n", r)
+		}
+	}
+	if wf := st.Workflow; wf != nil {
+		fmt.Fprintf(w, "\nWorkflow: %s (mode %s)\n", wf.Phase, wf.Mode)
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		for _, s := range wf.Steps {
+			fmt.Fprintf(tw, "  %s %s\t%s\t%s\t%s\n", mark(s.Phase), s.Name, s.Type, s.Phase, s.Message)
+			for _, sub := range s.SubStepsStatus {
+				fmt.Fprintf(tw, "    %s %s\t%s\t%s\t%s\n", mark(sub.Phase), sub.Name, sub.Type, sub.Phase, sub.Message)
+			}
+		}
+		tw.Flush()
+	}
+	if len(st.Services) > 0 {
+		fmt.Fprintln(w, "\nServices:")
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		for _, s := range st.Services {
+			fmt.Fprintf(tw, "  %s\t%s\t%s\n", s.Name, health(s.Healthy), s.Message)
+			for _, t := range s.Traits {
+				fmt.Fprintf(tw, "    trait %s\t%s\t%s\n", t.Type, health(t.Healthy), t.Message)
+			}
+		}
+		tw.Flush()
+	}
+	if tree {
+		fmt.Fprintln(w, "\nResources:")
+		byComp := map[string][]appcli.Resource{}
+		var order []string
+		for _, r := range res {
+			if _, ok := byComp[r.Component]; !ok {
+				order = append(order, r.Component)
+			}
+			byComp[r.Component] = append(byComp[r.Component], r)
+		}
+		for _, comp := range order {
+			name := comp
+			if name == "" {
+				name = "(workflow)"
+			}
+			fmt.Fprintf(w, "  %s\n", name)
+			list := byComp[comp]
+			for i, r := range list {
+				branch := "├─"
+				if i == len(list)-1 {
+					branch = "└─"
+				}
+				obj := r.Ref.Kind + " " + r.Ref.Name
+				if r.Ref.Namespace != "" {
+					obj = r.Ref.Kind + " " + r.Ref.Namespace + "/" + r.Ref.Name
+				}
+				if r.Trait != "" {
+					obj += " (trait " + r.Trait + ")"
+				}
+				fmt.Fprintf(w, "  %s %s\n", branch, obj)
+			}
+		}
+	} else if len(st.AppliedResources) > 0 {
+		fmt.Fprintln(w, "\nResources:")
+		for _, r := range st.AppliedResources {
+			fmt.Fprintf(w, "  %s %s/%s\n", r.Kind, r.Namespace, r.Name)
+		}
+	}
+	return nil
+}
+
+// progress summarises the workflow steps: " (web: succeeded, db: running)".
+func progress(a *v1beta1.Application) string {
+	if a.Status.Workflow == nil || len(a.Status.Workflow.Steps) == 0 {
+		return ""
+	}
+	var parts []string
+	for _, s := range a.Status.Workflow.Steps {
+		parts = append(parts, s.Name+": "+string(s.Phase))
+	}
+	return " (" + strings.Join(parts, ", ") + ")"
+}
+
+// reason is the first message explaining a non-running app.
+func reason(a *v1beta1.Application) string {
+	if wf := a.Status.Workflow; wf != nil && wf.Message != "" {
+		return wf.Message
+	}
+	for _, c := range a.Status.Conditions {
+		if c.Status != "True" && c.Message != "" {
+			return c.Message
+		}
+	}
+	return string(a.Status.Phase)
+}
+
+func mark(p v1beta1.WorkflowStepPhase) string {
+	switch p {
+	case v1beta1.WorkflowStepSucceeded:
+		return "✓"
+	case v1beta1.WorkflowStepFailed:
+		return "✗"
+	case v1beta1.WorkflowStepSuspending:
+		return "‖"
+	case v1beta1.WorkflowStepSkipped:
+		return "-"
+	}
+	return "…"
+}
+
+func health(ok bool) string {
+	if ok {
+		return "healthy"
+	}
+	return "unhealthy"
+}
+
+func printList(w io.Writer, apps []v1beta1.Application, now time.Time) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAMESPACE\tAPP\tCOMPONENTS\tPHASE\tHEALTHY\tREVISION\tAGE")
+	for _, a := range apps {
+		var comps []string
+		for _, c := range a.Spec.Components {
+			comps = append(comps, c.Name+"("+c.Type+")")
+		}
+		healthy := 0
+		for _, s := range a.Status.Services {
+			if s.Healthy {
+				healthy++
+			}
+		}
+		rev := ""
+		if a.Status.LatestRevision != nil {
+			rev = a.Status.LatestRevision.Name
+		}
+		age := now.Sub(a.CreationTimestamp.Time).Round(time.Second)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d/%d\t%s\t%s\n", a.Namespace, a.Name, strings.Join(comps, ","), a.Status.Phase,
+			healthy, len(a.Status.Services), rev, age)
+	}
+	return tw.Flush()
+}
+
+// printClusterStatus prints bootstrap.Status lines with a mark each and
+// reports whether all are healthy.
+func printClusterStatus(w io.Writer, lines []bootstrap.StatusLine) bool {
+	healthy := true
+	for _, l := range lines {
+		mark := "✓"
+		if !l.OK {
+			mark, healthy = "✗", false
+		}
+		fmt.Fprintf(w, "%s %-40s %s\n", mark, l.Name, l.Detail)
+	}
+	return healthy
+}

@@ -1,0 +1,41 @@
+package cli
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/velad-dev/velad/bootstrap"
+	"github.com/velad-dev/velad/embedded/config"
+)
+
+func newUninstallCommand() *cobra.Command {
+	cfg := config.Default()
+	cmd := &cobra.Command{
+		Use:   "uninstall",
+		Short: "Remove velad and everything it created from this machine",
+		Long: `Uninstall stops velad and its pods, then removes what install and the
+server created: processes, mounts, network namespaces, the cni0 bridge and
+veths, the iptables/nft rules, the data dir, the kubeconfig, the daemon's
+files and the installed binary. It is safe to run again.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if os.Getuid() != 0 {
+				return fmt.Errorf("velad uninstall needs root; run it with sudo")
+			}
+			if err := cfg.Validate(); err != nil {
+				return err
+			}
+			opts := &bootstrap.UninstallOptions{Config: cfg, Daemon: bootstrap.NewDaemon(), ProcRoot: "/proc"}
+			if err := bootstrap.Uninstall(cmd.Context(), opts, newProgress(cmd.OutOrStdout())); err != nil {
+				return err
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), "velad is uninstalled.")
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&cfg.DataDir, "data-dir", cfg.DataDir, "data dir of the installed server")
+	cmd.Flags().StringVarP(&cfg.KubeconfigPath, "write-kubeconfig", "o", cfg.KubeconfigPath, "kubeconfig file install wrote")
+	return cmd
+}
