@@ -379,7 +379,9 @@ func assertHTTP(t *testing.T, url, want string) {
 	t.Helper()
 	client := &http.Client{Timeout: 5 * time.Second}
 	var last string
-	for i := 0; i < 30; i++ {
+	// Pods are Ready by now, but the Service's rules follow through the
+	// EndpointSlice controller and kube-proxy, which lag under load.
+	for i := 0; i < 90; i++ {
 		resp, err := client.Get(url)
 		if err == nil {
 			body, _ := io.ReadAll(resp.Body)
@@ -393,7 +395,31 @@ func assertHTTP(t *testing.T, url, want string) {
 		}
 		time.Sleep(time.Second)
 	}
-	t.Fatalf("GET %s: %s", url, last)
+	t.Fatalf("GET %s: %s\n%s", url, last, serviceRules(url))
+}
+
+// serviceRules prints kube-proxy's rules for the address of url (NAT and
+// filter), to tell a Service without endpoints (REJECT) from a pod that
+// refuses.
+func serviceRules(url string) string {
+	host := strings.TrimPrefix(url, "http://")
+	if i := strings.IndexAny(host, ":/"); i >= 0 {
+		host = host[:i]
+	}
+	var rules []string
+	for _, table := range []string{"nat", "filter"} {
+		out, err := exec.Command("iptables-save", "-t", table).CombinedOutput()
+		if err != nil {
+			rules = append(rules, fmt.Sprintf("iptables-save -t %s: %v", table, err))
+			continue
+		}
+		for _, line := range strings.Split(string(out), "\n") {
+			if strings.Contains(line, host) {
+				rules = append(rules, table+": "+line)
+			}
+		}
+	}
+	return "kube-proxy's rules for " + host + ":\n" + strings.Join(rules, "\n")
 }
 
 // findServerPID finds the `velad server` process of dataDir.
