@@ -132,10 +132,18 @@ func TestNodeLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// velad status reports healthy; kubectl and image ls see the node.
-	out := runOK(t, time.Minute, bin, "status", "--data-dir", dataDir)
-	if strings.Contains(out, "✗") || !strings.Contains(out, "✓ kube-system/coredns") {
-		t.Fatalf("velad status:\n%s", out)
+	// velad status reports healthy once the system pods are back (the
+	// controller's pod restarts with the node); kubectl and image ls see
+	// the node.
+	var out string
+	for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(time.Second) {
+		o, err := exec.Command(bin, "status", "--data-dir", dataDir).CombinedOutput()
+		if out = string(o); err == nil && !strings.Contains(out, "✗") && strings.Contains(out, "✓ kube-system/coredns") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("velad status not healthy within 2m of the restart:\n%s", out)
+		}
 	}
 	if out := runOK(t, time.Minute, bin, "kubectl", "--kubeconfig", kubeconfig, "get", "nodes"); !strings.Contains(out, " Ready ") {
 		t.Fatalf("velad kubectl get nodes:\n%s", out)

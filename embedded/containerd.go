@@ -16,6 +16,9 @@ import (
 	"text/template"
 	"time"
 
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	runtimeapi "k8s.io/cri-api/pkg/apis/runtime/v1"
 	"k8s.io/klog/v2"
 
 	"github.com/velad-dev/velad/embedded/component"
@@ -255,14 +258,49 @@ func (c *Containerd) supervise() {
 	}
 }
 
-// Ready implements component.Readier: containerd's socket accepts.
+// Ready implements component.Readier: containerd's CRI answers and reports
+// the runtime ready. Its socket accepts well before that: while it
+// restores the containers of a previous run the CRI says "server is not
+// initialized yet", and a kubelet started then fails.
 func (c *Containerd) Ready(ctx context.Context) error {
-	d := net.Dialer{Timeout: time.Second}
-	conn, err := d.DialContext(ctx, "unix", c.Config.Paths().ContainerdSocket)
+	return criReady(ctx, c.Config.Paths().ContainerdSocket)
+}
+
+// criReady asks the CRI at socket for its version and its status; nil
+// when the runtime condition is true.
+func criReady(ctx context.Context, socket string) error {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	// The socket first: gRPC would log every refused dial while
+	// containerd starts.
+	d := net.Dialer{}
+	raw, err := d.DialContext(ctx, "unix", socket)
 	if err != nil {
 		return err
 	}
-	return conn.Close()
+	_ = raw.Close()
+	conn, err := grpc.NewClient("unix://"+socket, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	rs := runtimeapi.NewRuntimeServiceClient(conn)
+	if _, err := rs.Version(ctx, &runtimeapi.VersionRequest{}); err != nil {
+		return fmt.Errorf("CRI version: %w", err)
+	}
+	st, err := rs.Status(ctx, &runtimeapi.StatusRequest{})
+	if err != nil {
+		return fmt.Errorf("CRI status: %w", err)
+	}
+	for _, cond := range st.GetStatus().GetConditions() {
+		if cond.Type == runtimeapi.RuntimeReady {
+			if cond.Status {
+				return nil
+			}
+			return fmt.Errorf("CRI runtime not ready: %s %s", cond.Reason, cond.Message)
+		}
+	}
+	return errors.New("CRI status has no RuntimeReady condition")
 }
 
 // Stop implements component.Component.
