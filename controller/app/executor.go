@@ -51,7 +51,7 @@ func (run *appRun) runWorkflow(ctx context.Context) (workflowResult, error) {
 }
 
 // Execute implements workflow.Executor.
-func (run *appRun) Execute(ctx context.Context, step v1beta1.WorkflowStepBase) (workflow.Outcome, error) {
+func (run *appRun) Execute(ctx context.Context, step v1beta1.WorkflowStepBase, in workflow.StepInput) (workflow.Outcome, error) {
 	props, err := workflow.Properties(step)
 	if err != nil {
 		return failed("InvalidProperties", "step %q: properties: %v", step.Name, err), nil

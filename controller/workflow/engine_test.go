@@ -13,14 +13,24 @@ import (
 type fakeExec struct {
 	done map[string]bool
 	ran  []string
+	// outputs are what a step outputs when done; props and inputs what
+	// each step was given.
+	outputs map[string]map[string]any
+	props   map[string]map[string]any
+	inputs  map[string]map[string]any
 }
 
-func (f *fakeExec) Execute(_ context.Context, s v1beta1.WorkflowStepBase) (Outcome, error) {
+func (f *fakeExec) Execute(_ context.Context, s v1beta1.WorkflowStepBase, in StepInput) (Outcome, error) {
 	f.ran = append(f.ran, s.Name)
 	if s.Name == "bad" {
 		return Outcome{Failed: true, Message: "boom"}, nil
 	}
-	return Outcome{Done: f.done[s.Name]}, nil
+	if f.props == nil {
+		f.props, f.inputs = map[string]map[string]any{}, map[string]map[string]any{}
+	}
+	f.props[s.Name], _ = Properties(s)
+	f.inputs[s.Name] = in.Inputs
+	return Outcome{Done: f.done[s.Name], Outputs: f.outputs[s.Name]}, nil
 }
 
 func step(name, typ string, deps ...string) v1beta1.WorkflowStep {
