@@ -75,12 +75,19 @@ func Build(ctx *cue.Context, f *ast.File) (cue.Value, error) {
 		return cue.Value{}, err
 	}
 	seen := map[string]bool{}
+	// names maps the identifier a package is imported as to its path.
+	names := map[string]string{}
 	for spec := range f.ImportSpecs() {
 		p, err := strconv.Unquote(spec.Path.Value)
 		if err != nil || !IsPackage(p) || seen[p] {
 			continue
 		}
 		seen[p] = true
+		name := path.Base(p)
+		if spec.Name != nil {
+			name = spec.Name.Name
+		}
+		names[name] = p
 		src, ok := Source(p)
 		if !ok {
 			return cue.Value{}, fmt.Errorf("import %q: no such package (velad has %s)", p, strings.Join(Packages(), ", "))
@@ -97,6 +104,49 @@ func Build(ctx *cue.Context, f *ast.File) (cue.Value, error) {
 		}
 		inst.Imports = append(inst.Imports, pi)
 	}
+	if err := checkRefs(ctx, f, names); err != nil {
+		return cue.Value{}, err
+	}
 	v := ctx.BuildInstance(inst)
 	return v, v.Err()
+}
+
+// checkRefs reports a reference to a definition a vela/* package does
+// not have (CUE would only leave the field incomplete).
+func checkRefs(ctx *cue.Context, f *ast.File, names map[string]string) error {
+	if len(names) == 0 {
+		return nil
+	}
+	pkgs := map[string]cue.Value{}
+	var err error
+	ast.Walk(f, func(n ast.Node) bool {
+		sel, ok := n.(*ast.SelectorExpr)
+		if !ok || err != nil {
+			return err == nil
+		}
+		id, ok := sel.X.(*ast.Ident)
+		if !ok {
+			return true
+		}
+		p, ok := names[id.Name]
+		if !ok {
+			return true
+		}
+		pv, ok := pkgs[p]
+		if !ok {
+			src, _ := Source(p)
+			pv = ctx.CompileString(src)
+			pkgs[p] = pv
+		}
+		label, _, lerr := ast.LabelName(sel.Sel)
+		if lerr != nil {
+			return true
+		}
+		lp := cue.ParsePath(label)
+		if lp.Err() == nil && !pv.LookupPath(lp).Exists() {
+			err = fmt.Errorf("%s: %s.%s: package %s has no %s", sel.Pos(), id.Name, label, p, label)
+		}
+		return true
+	}, nil)
+	return err
 }
