@@ -36,7 +36,7 @@ const (
 
 // NewContext returns an empty context for a run at revision.
 func NewContext(revision string) *Context {
-	return &Context{Revision: revision, changed: true}
+	return &Context{Revision: revision}
 }
 
 // Changed reports whether the context changed since it was loaded.

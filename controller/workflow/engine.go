@@ -45,6 +45,8 @@ type StepInput struct {
 	Resumed bool
 	// Context is the workflow's context (outputs, variables, logs).
 	Context *Context
+	// Started is when the step first ran.
+	Started time.Time
 }
 
 // Executor runs the steps the engine does not run itself.
@@ -504,7 +506,7 @@ func (r *run) runStep(ctx context.Context, n *node) (v1beta1.WorkflowStepPhase, 
 		return n.status.Phase, nil
 	}
 	resumed := n.status.Phase == v1beta1.WorkflowStepSuspending && !r.st.Suspend
-	out, err := r.e.Exec.Execute(ctx, step, StepInput{Inputs: inputs, Resumed: resumed, Context: r.ctx})
+	out, err := r.e.Exec.Execute(ctx, step, StepInput{Inputs: inputs, Resumed: resumed, Context: r.ctx, Started: n.status.FirstExecuteTime.Time})
 	if err != nil {
 		r.set(n.status, v1beta1.WorkflowStepRunning, "Retrying", err.Error())
 		return v1beta1.WorkflowStepRunning, err
