@@ -7,6 +7,7 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -193,12 +194,15 @@ func (r *runner) kubeDelete(ctx context.Context, a *action) (map[string]any, err
 		if ns == "" {
 			ns = u.GetNamespace()
 		}
-		if err := r.env.Client.DeleteAllOf(ctx, u, client.InNamespace(ns), client.MatchingLabels(p.Filter.MatchingLabels)); err != nil && !apierrors.IsNotFound(err) {
+		if len(p.Filter.MatchingLabels) == 0 {
+			return nil, permanentf("InvalidAction", "deleting by filter needs filter.matchingLabels")
+		}
+		if err := r.env.Client.DeleteAllOf(ctx, u, client.InNamespace(ns), client.MatchingLabels(p.Filter.MatchingLabels), client.PropagationPolicy(metav1.DeletePropagationBackground)); err != nil && !apierrors.IsNotFound(err) {
 			return nil, err
 		}
 		return map[string]any{}, nil
 	}
-	if err := r.env.Client.Delete(ctx, u); err != nil && !apierrors.IsNotFound(err) {
+	if err := r.env.Client.Delete(ctx, u, client.PropagationPolicy(metav1.DeletePropagationBackground)); err != nil && !apierrors.IsNotFound(err) {
 		if apierrors.IsForbidden(err) || apierrors.IsBadRequest(err) || meta.IsNoMatchError(err) {
 			return map[string]any{"err": err.Error()}, nil
 		}
