@@ -181,13 +181,16 @@ func (r *runner) value(x any) (cue.Value, error) {
 func (r *runner) walk(ctx context.Context, path []cue.Selector, depth int) error {
 	visited := map[string]bool{}
 	for !r.stop {
+		// The value is looked up again after each action: its result may
+		// add fields (comprehensions) or errors. A struct holding an error
+		// is still walked.
 		v := r.root.LookupPath(cue.MakePath(path...))
-		if !v.Exists() || v.IncompleteKind() != cue.StructKind {
+		if !v.Exists() {
 			return nil
 		}
 		it, err := v.Fields()
 		if err != nil {
-			return nil
+			return nil // not a struct
 		}
 		var next cue.Selector
 		found := false
@@ -215,7 +218,9 @@ func (r *runner) walk(ctx context.Context, path []cue.Selector, depth int) error
 			}
 			continue
 		}
-		if depth < maxDepth && cv.IncompleteKind() == cue.StructKind {
+		// A struct may hold an error (a field that refers to a result not
+		// there yet) and still hold actions: walk it anyway.
+		if depth < maxDepth && cv.IncompleteKind()&(cue.StructKind|cue.BottomKind) != 0 {
 			if err := r.walk(ctx, child, depth+1); err != nil {
 				return err
 			}
