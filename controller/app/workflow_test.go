@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/velad-dev/velad/controller/api/v1beta1"
+	"github.com/velad-dev/velad/controller/appcli"
 	"github.com/velad-dev/velad/controller/workflow"
 )
 
@@ -180,6 +181,10 @@ spec:
         slack:
           url: {secretRef: {name: token, key: hook}}
           message: {text: "flow deployed"}
+    - name: read-token
+      type: read-object
+      properties: {apiVersion: v1, kind: Secret, name: token}
+      outputs: [{name: hook, valueFrom: output.$returns.value.data.hook}]
     - name: say
       type: print-message-in-status
       inputs: [{from: ready}]
@@ -221,13 +226,26 @@ spec:
 			t.Errorf("a secret shows in the status of %s: %q", st.Name, st.Message)
 		}
 	}
-	cm, err := configMap(c, ns, workflow.ContextName("flow"))
+	// What velad workflow logs and velad status --detail show.
+	wc, err := appcli.WorkflowContext(ctx, c, got)
 	if err != nil {
 		t.Fatal(err)
 	}
-	wc, err := workflow.Decode(cm)
-	if err != nil || len(wc.Logs["prepare"]) == 0 || wc.Logs["prepare"][0] != "ready is nginx:1.27" || wc.Show("ready") != `"nginx:1.27"` {
-		t.Errorf("context: %+v (%v)", wc, err)
+	logs, err := appcli.StepLogs(got, wc, "prepare")
+	if err != nil || len(logs["prepare"]) != 1 || logs["prepare"][0] != "ready is nginx:1.27" {
+		t.Errorf("logs of prepare: %v (%v)", logs, err)
+	}
+	if wc.Show("hook") != "(sensitive)" {
+		t.Errorf("an output read from a Secret shows: %s", wc.Show("hook"))
+	}
+	if _, err := appcli.StepLogs(got, wc, "nope"); err == nil {
+		t.Errorf("logs of an unknown step: no error")
+	}
+	io := fmt.Sprint(appcli.WorkflowIO(got, wc))
+	for _, want := range []string{`{component settings [{ready "nginx:1.27"}] []}`, `{prepare [] [{ready "nginx:1.27"}]}`, `{say [{ready "nginx:1.27"}] []}`} {
+		if !strings.Contains(io, want) {
+			t.Errorf("inputs and outputs: %s, want %s", io, want)
+		}
 	}
 }
 
