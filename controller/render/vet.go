@@ -88,7 +88,10 @@ func vetStep(filename, src string) error {
 		err = v.Validate()
 	}
 	if err != nil {
-		return fmt.Errorf("%s", definition.ErrorDetails(err))
+		if d := definition.ErrorDetails(err); d != "" {
+			return fmt.Errorf("%s", d)
+		}
+		return err
 	}
 	return nil
 }

@@ -131,7 +131,11 @@ func (r *runner) compile() (workflow.Outcome, bool) {
 		err = v.Validate()
 	}
 	if err != nil {
-		return fail("CompileFailed", "step %q: template: %s", r.step.Name, definition.ErrorDetails(err)), false
+		msg := definition.ErrorDetails(err)
+		if msg == "" {
+			msg = err.Error()
+		}
+		return fail("CompileFailed", "step %q: template: %s", r.step.Name, msg), false
 	}
 	cv, err := r.value(r.step.Context)
 	if err != nil {
