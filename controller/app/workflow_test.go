@@ -249,7 +249,8 @@ spec:
 	}
 }
 
-// A workflow-only application: depends-on-app waits for another app, a
+// A workflow-only application: depends-on-app waits for another app,
+// collect-service-endpoints finds its Service, a webhook posts it; a
 // refused webhook and #Fail fail the workflow with their messages.
 func TestWorkflowOnlyApp(t *testing.T) {
 	c, ns := start(t)
@@ -265,7 +266,9 @@ spec:
   - name: cfg
     type: k8s-objects
     properties:
-      objects: [{apiVersion: v1, kind: ConfigMap, metadata: {name: base-cfg}, data: {a: b}}]
+      objects:
+      - {apiVersion: v1, kind: ConfigMap, metadata: {name: base-cfg}, data: {a: b}}
+      - {apiVersion: v1, kind: Service, metadata: {name: base-svc}, spec: {ports: [{name: web, port: 8080}]}}
 `)
 	ops := parseApp(t, ns, fmt.Sprintf(`
 metadata: {name: ops}
@@ -276,8 +279,13 @@ spec:
     - name: base
       type: depends-on-app
       properties: {name: base}
+    - name: endpoints
+      type: collect-service-endpoints
+      properties: {name: base}
+      outputs: [{name: url, valueFrom: value.url}]
     - name: hook
       type: webhook
+      inputs: [{from: url, parameterKey: data.url}]
       properties: {url: {value: %q}, data: {hello: world}}
     - name: refused
       type: webhook
@@ -291,7 +299,7 @@ spec:
 	waitStep(t, c, ns, "ops", "base", v1beta1.WorkflowStepRunning)
 	up(t, c, base)
 	got := waitStep(t, c, ns, "ops", "fail", v1beta1.WorkflowStepFailed)
-	if rcv.body("/hook") != `{"hello":"world"}` {
+	if want := fmt.Sprintf(`{"hello":"world","url":"http://base-svc.%s:8080"}`, ns); rcv.body("/hook") != want {
 		t.Errorf("webhook body = %q", rcv.body("/hook"))
 	}
 	for _, st := range got.Status.Workflow.Steps {

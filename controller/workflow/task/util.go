@@ -4,6 +4,8 @@ import (
 	"context"
 
 	"cuelang.org/go/cue"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 )
 
 // The util provider.
@@ -37,3 +39,8 @@ func (r *runner) utilPatch(_ context.Context, a *action) (map[string]any, error)
 }
 
 func cuePath(s string) cue.Path { return cue.ParsePath(s) }
+
+// runtimeConvert converts an unstructured object into a typed one.
+func runtimeConvert(u *unstructured.Unstructured, into any) error {
+	return runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, into)
+}
