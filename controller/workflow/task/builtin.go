@@ -46,6 +46,7 @@ func (r *runner) provider(a *action) (actionFunc, bool) {
 		"query/listResourcesInApp":      r.listResources,
 		"query/collectServiceEndpoints": r.serviceEndpoints,
 		"multicluster/list-clusters":    r.listClusters,
+		"email/send":                    r.sendEmail,
 		"multicluster/get-placements-from-topology-policies": r.placements,
 		"oam/component-apply":                                r.oamApply,
 	}[p+"/"+a.do]
