@@ -47,6 +47,7 @@ func (r *runner) provider(a *action) (actionFunc, bool) {
 		"query/collectServiceEndpoints": r.serviceEndpoints,
 		"multicluster/list-clusters":    r.listClusters,
 		"email/send":                    r.sendEmail,
+		"helm/render":                   r.helmRender,
 		"multicluster/get-placements-from-topology-policies": r.placements,
 		"oam/component-apply":                                r.oamApply,
 	}[p+"/"+a.do]
