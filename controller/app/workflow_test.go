@@ -250,7 +250,8 @@ spec:
 }
 
 // A workflow-only application: depends-on-app waits for another app,
-// collect-service-endpoints finds its Service, a webhook posts it; a
+// apply-application makes one and waits for it, collect-service-endpoints
+// finds a Service, a webhook posts it; a
 // refused webhook and #Fail fail the workflow with their messages.
 func TestWorkflowOnlyApp(t *testing.T) {
 	c, ns := start(t)
@@ -279,6 +280,18 @@ spec:
     - name: base
       type: depends-on-app
       properties: {name: base}
+    - name: child
+      type: apply-application
+      properties:
+        data:
+          apiVersion: core.oam.dev/v1beta1
+          kind: Application
+          metadata: {name: child}
+          spec:
+            components:
+            - name: c
+              type: k8s-objects
+              properties: {objects: [{apiVersion: v1, kind: ConfigMap, metadata: {name: child-cm}}]}
     - name: endpoints
       type: collect-service-endpoints
       properties: {name: base}
@@ -312,6 +325,9 @@ spec:
 		got = getApp(t, c, ns, "ops")
 		return got.Status.Workflow.Phase == string(workflow.PhaseFailed), describe(got)
 	})
+	if _, err := configMap(c, ns, "child-cm"); err != nil {
+		t.Errorf("the application applied by apply-application did not deliver: %v", err)
+	}
 }
 
 // The controller restarts while a step waits: the workflow goes on with
