@@ -145,6 +145,15 @@ func TestWorkflowCUESteps(t *testing.T) {
 	c, ns := start(t)
 	rcv := newReceiver(t)
 	stepDef(t, c, ns, "wait-ready", waitForReady)
+	stepDef(t, c, ns, "leak", `import (
+	"vela/kube"
+	"vela/builtin"
+	"encoding/base64"
+)
+s: kube.#Read & {$params: value: {apiVersion: "v1", kind: "Secret", metadata: {name: "token", namespace: context.namespace}}}
+log: builtin.#Log & {$params: data: "hook is \(base64.Decode(null, s.$returns.value.data.hook))"}
+msg: builtin.#Message & {$params: message: "hook is \(base64.Decode(null, s.$returns.value.data.hook))"}
+`)
 	token := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "token", Namespace: ns}, StringData: map[string]string{"hook": rcv.URL + "/slack"}}
 	if err := c.Create(ctx, token); err != nil {
 		t.Fatal(err)
@@ -181,6 +190,8 @@ spec:
         slack:
           url: {secretRef: {name: token, key: hook}}
           message: {text: "flow deployed"}
+    - name: leak
+      type: leak
     - name: read-token
       type: read-object
       properties: {apiVersion: v1, kind: Secret, name: token}
@@ -234,6 +245,14 @@ spec:
 	logs, err := appcli.StepLogs(got, wc, "prepare")
 	if err != nil || len(logs["prepare"]) != 1 || logs["prepare"][0] != "ready is nginx:1.27" {
 		t.Errorf("logs of prepare: %v (%v)", logs, err)
+	}
+	if l := wc.Logs["leak"]; len(l) != 1 || l[0] != "hook is ******" {
+		t.Errorf("a secret logged: %q", l)
+	}
+	for _, st := range got.Status.Workflow.Steps {
+		if st.Name == "leak" && st.Message != "hook is ******" {
+			t.Errorf("a secret in a message: %q", st.Message)
+		}
 	}
 	if wc.Show("hook") != "(sensitive)" {
 		t.Errorf("an output read from a Secret shows: %s", wc.Show("hook"))
