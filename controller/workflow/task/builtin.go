@@ -76,8 +76,18 @@ func (r *runner) wait(_ context.Context, a *action) (map[string]any, error) {
 	if msg == "" {
 		msg = fmt.Sprintf("waiting for %s", a.name())
 	}
-	r.end(workflow.Outcome{Reason: "Wait", Message: msg, RequeueAfter: WaitPoll})
+	r.end(workflow.Outcome{Reason: "Wait", Message: msg, RequeueAfter: r.backoff()})
 	return nil, nil
+}
+
+// backoff is how soon a waiting step is evaluated again: WaitPoll at
+// first, a tenth of the time it has waited later, at most MaxWaitPoll.
+func (r *runner) backoff() time.Duration {
+	d := WaitPoll
+	if !r.step.Started.IsZero() {
+		d = max(d, r.now.Sub(r.step.Started)/10)
+	}
+	return min(d, MaxWaitPoll)
 }
 
 func (r *runner) fail(_ context.Context, a *action) (map[string]any, error) {

@@ -36,8 +36,11 @@ const (
 	maxFields = 20000
 	// maxDepth bounds how deep the walk goes into plain structs.
 	maxDepth = 16
-	// WaitPoll is how soon a waiting step is evaluated again.
-	WaitPoll = 2 * time.Second
+	// WaitPoll is how soon a waiting step is evaluated again at first;
+	// the longer it waits, the longer between evaluations, up to
+	// MaxWaitPoll.
+	WaitPoll    = 2 * time.Second
+	MaxWaitPoll = 30 * time.Second
 )
 
 // Step is one execution of a step template.

@@ -163,3 +163,18 @@ r: kube.#Read & {$params: {cluster: "far", value: {apiVersion: "v1", kind: "Conf
 		})
 	}
 }
+
+// A waiting step is evaluated again sooner at first, later the longer it
+// waits.
+func TestWaitBackoff(t *testing.T) {
+	now := time.Unix(10000, 0)
+	for _, tc := range []struct {
+		waited time.Duration
+		want   time.Duration
+	}{{0, WaitPoll}, {5 * time.Second, WaitPoll}, {60 * time.Second, 6 * time.Second}, {time.Hour, MaxWaitPoll}} {
+		r := &runner{now: now, step: Step{Started: now.Add(-tc.waited)}}
+		if got := r.backoff(); got != tc.want {
+			t.Errorf("after %s: %s, want %s", tc.waited, got, tc.want)
+		}
+	}
+}
