@@ -154,6 +154,14 @@ s: kube.#Read & {$params: value: {apiVersion: "v1", kind: "Secret", metadata: {n
 log: builtin.#Log & {$params: data: "hook is \(base64.Decode(null, s.$returns.value.data.hook))"}
 msg: builtin.#Message & {$params: message: "hook is \(base64.Decode(null, s.$returns.value.data.hook))"}
 `)
+	// The legacy package: op.#Load and op.#ApplyComponent fill their
+	// results into their own fields.
+	stepDef(t, c, ns, "legacy-apply", `import "vela/op"
+load: op.#Load & {}
+apply: op.#ApplyComponent & {value: load.value[parameter.component]}
+done: op.#Message & {message: "applied \(apply.output.metadata.name)"}
+parameter: component: string
+`)
 	token := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "token", Namespace: ns}, StringData: map[string]string{"hook": rcv.URL + "/slack"}}
 	if err := c.Create(ctx, token); err != nil {
 		t.Fatal(err)
@@ -168,6 +176,10 @@ spec:
     properties:
       objects:
       - {apiVersion: v1, kind: ConfigMap, metadata: {name: web-settings}, data: {kind: web}}
+  - name: extra
+    type: k8s-objects
+    properties:
+      objects: [{apiVersion: v1, kind: ConfigMap, metadata: {name: extra-cm}}]
   workflow:
     steps:
     - name: prepare
@@ -177,6 +189,9 @@ spec:
     - name: settings
       type: apply-component
       properties: {component: settings}
+    - name: extra
+      type: legacy-apply
+      properties: {component: extra}
     - name: copy
       type: export2config
       inputs: [{from: ready, parameterKey: data.image}]
@@ -232,6 +247,9 @@ spec:
 	for _, st := range got.Status.Workflow.Steps {
 		if st.Name == "say" && st.Message != "all done" {
 			t.Errorf("print-message-in-status: %q", st.Message)
+		}
+		if st.Name == "extra" && st.Message != "applied extra-cm" {
+			t.Errorf("legacy-apply: %q", st.Message)
 		}
 		if strings.Contains(st.Message, rcv.URL) {
 			t.Errorf("a secret shows in the status of %s: %q", st.Name, st.Message)

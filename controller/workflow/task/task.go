@@ -215,6 +215,7 @@ func (r *runner) walk(ctx context.Context, path []cue.Selector, depth int) error
 		}
 		visited[next.String()] = true
 		if r.fields++; r.fields > maxFields {
+			r.end(fail("TooLarge", "step %q: its template has more than %d fields to look through for actions", r.step.Name, maxFields))
 			return nil
 		}
 		child := append(append([]cue.Selector{}, path...), next)
