@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -403,4 +404,12 @@ spec:
 	if cm, err := configMap(c, ns, "restart-copy"); err != nil || cm.Data["first"] != "yes-one" {
 		t.Errorf("copy made after the restart: %v %v", cm.Data, err)
 	}
+	// The context goes with the application.
+	if err := c.Delete(ctx, getApp(t, c, ns, "restart")); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the workflow context deleted", func() (bool, string) {
+		_, err := configMap(c, ns, workflow.ContextName("restart"))
+		return apierrors.IsNotFound(err), fmt.Sprint(err)
+	})
 }

@@ -92,3 +92,12 @@ func (s *Store) Save(ctx context.Context, app *v1beta1.Application, c *Context) 
 	c.changed = false
 	return nil
 }
+
+// Delete removes app's context (when the app goes).
+func (s *Store) Delete(ctx context.Context, app *v1beta1.Application) error {
+	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: ContextName(app.Name), Namespace: app.Namespace}}
+	if err := s.Client.Delete(ctx, cm); err != nil && !apierrors.IsNotFound(err) {
+		return fmt.Errorf("delete workflow context of %s/%s: %w", app.Namespace, app.Name, err)
+	}
+	return nil
+}
