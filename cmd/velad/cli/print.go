@@ -234,12 +234,11 @@ func printWorkflowIO(w io.Writer, ios []appcli.StepIO) {
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	for _, s := range ios {
-		fmt.Fprintf(tw, "  %s\n", s.Step)
 		for _, in := range s.Inputs {
-			fmt.Fprintf(tw, "    input\t%s\t%s\n", in.Name, in.Value)
+			fmt.Fprintf(tw, "  %s\tinput\t%s\t%s\n", s.Step, in.Name, in.Value)
 		}
 		for _, o := range s.Outputs {
-			fmt.Fprintf(tw, "    output\t%s\t%s\n", o.Name, o.Value)
+			fmt.Fprintf(tw, "  %s\toutput\t%s\t%s\n", s.Step, o.Name, o.Value)
 		}
 	}
 	tw.Flush()
