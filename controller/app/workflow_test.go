@@ -337,15 +337,29 @@ spec:
     - name: hook
       type: webhook
       inputs: [{from: url, parameterKey: data.url}]
-      properties: {url: {value: %q}, data: {hello: world}}
+      properties: {url: {value: %[1]q}, data: {hello: world}}
+    - name: cfg
+      type: create-config
+      properties: {name: db, namespace: %[3]s, template: database, config: {host: db.local}}
+    - name: cfg-read
+      type: read-config
+      properties: {name: db, namespace: %[3]s}
+      outputs: [{name: dbhost, valueFrom: output.$returns.config.host}]
+    - name: cfg-list
+      type: list-config
+      properties: {template: database, namespace: %[3]s}
+      outputs: [{name: dbs, valueFrom: "len(output.$returns.configs)"}]
+    - name: cfg-drop
+      type: delete-config
+      properties: {name: db, namespace: %[3]s}
     - name: refused
       type: webhook
-      properties: {url: {value: %q}}
+      properties: {url: {value: %[2]q}}
     - name: fail
       type: must-fail
       if: always
       properties: {why: on purpose}
-`, rcv.URL+"/hook", rcv.URL+"/refuse"))
+`, rcv.URL+"/hook", rcv.URL+"/refuse", ns))
 	up(t, c, ops)
 	waitStep(t, c, ns, "ops", "base", v1beta1.WorkflowStepRunning)
 	up(t, c, base)
@@ -365,6 +379,16 @@ spec:
 	})
 	if _, err := configMap(c, ns, "child-cm"); err != nil {
 		t.Errorf("the application applied by apply-application did not deliver: %v", err)
+	}
+	wc, err := appcli.WorkflowContext(ctx, c, got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := wc.Value("dbhost"); v != "db.local" || wc.Show("dbhost") != "(sensitive)" || wc.Show("dbs") != "1" {
+		t.Errorf("configs: dbhost %v (%s), dbs %s", v, wc.Show("dbhost"), wc.Show("dbs"))
+	}
+	if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: "db"}, &corev1.Secret{}); !apierrors.IsNotFound(err) {
+		t.Errorf("delete-config left the config: %v", err)
 	}
 }
 

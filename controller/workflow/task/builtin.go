@@ -16,9 +16,10 @@ type actionFunc func(ctx context.Context, a *action) (map[string]any, error)
 
 // provider finds the function of a.
 func (r *runner) provider(a *action) (actionFunc, bool) {
-	p := a.provider
+	p, do := a.provider, a.do
 	if a.legacy {
-		p = legacyProvider[a.do]
+		l := legacyAction[a.do]
+		p, do = l[0], l[1]
 	}
 	fn, ok := map[string]actionFunc{
 		"builtin/wait":                  r.wait,
@@ -50,15 +51,20 @@ func (r *runner) provider(a *action) (actionFunc, bool) {
 		"helm/render":                   r.helmRender,
 		"multicluster/get-placements-from-topology-policies": r.placements,
 		"oam/component-apply":                                r.oamApply,
-	}[p+"/"+a.do]
+	}[p+"/"+do]
 	return fn, ok
 }
 
-// legacyProvider maps vela/op actions to the provider that runs them.
-var legacyProvider = map[string]string{
-	"apply": "kube", "apply-in-parallel": "kube", "read": "kube", "list": "kube", "delete": "kube", "patch": "kube",
-	"wait": "builtin", "fail": "builtin", "message": "builtin", "break": "builtin", "suspend": "builtin", "log": "builtin", "var": "builtin",
-	"do": "http", "string": "util", "load": "oam", "component-apply": "oam",
+// legacyAction maps vela/op actions (#do) to the provider and action
+// that run them.
+var legacyAction = map[string][2]string{
+	"apply": {"kube", "apply"}, "apply-in-parallel": {"kube", "apply-in-parallel"}, "read": {"kube", "read"},
+	"list": {"kube", "list"}, "delete": {"kube", "delete"}, "patch": {"kube", "patch"},
+	"wait": {"builtin", "wait"}, "fail": {"builtin", "fail"}, "message": {"builtin", "message"}, "break": {"builtin", "break"},
+	"suspend": {"builtin", "suspend"}, "log": {"builtin", "log"}, "var": {"builtin", "var"},
+	"do": {"http", "do"}, "string": {"util", "string"}, "patch-k8s-object": {"util", "patch-k8s-object"},
+	"load": {"oam", "load"}, "component-apply": {"oam", "component-apply"}, "send": {"email", "send"},
+	"create-config": {"config", "create"}, "read-config": {"config", "read"}, "list-config": {"config", "list"}, "delete-config": {"config", "delete"},
 }
 
 // str reads an optional string field of a's parameters.

@@ -141,3 +141,23 @@ func TestNotificationEmail(t *testing.T) {
 		t.Errorf("server got rcpt %v data %q", srv.rcpt, srv.data)
 	}
 }
+
+// op.#SendEmail, the legacy form, sends too.
+func TestLegacySendEmail(t *testing.T) {
+	srv := newSMTPServer(t)
+	tmpl := fmt.Sprintf(`import "vela/op"
+send: op.#SendEmail & {
+	from: {address: "ci@example.com", password: "pw-9", host: "127.0.0.1", port: %d}
+	to: ["dev@example.com"]
+	content: {subject: "legacy", body: "ok"}
+}`, srv.Addr().(*net.TCPAddr).Port)
+	o, err := Run(context.Background(), Step{Name: "mail", Template: tmpl}, &Env{Context: workflow.NewContext("")})
+	if err != nil || !o.Done {
+		t.Fatalf("outcome %+v, %v", o, err)
+	}
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	if !strings.Contains(srv.data, "Subject: legacy") {
+		t.Errorf("server got %q", srv.data)
+	}
+}
