@@ -223,6 +223,15 @@ func (run *appRun) ApplyComponent(ctx context.Context, name string) (workflow.Ou
 	return o, output, outputs, nil
 }
 
+// Deploy implements task.App: every component, as the deploy step.
+func (run *appRun) Deploy(ctx context.Context) (workflow.Outcome, error) {
+	names := make([]string, 0, len(run.spec.Spec.Components))
+	for _, c := range run.spec.Spec.Components {
+		names = append(names, c.Name)
+	}
+	return run.deployWithOutputs(ctx, names, run.wfctx)
+}
+
 // liveObjects returns a component's workload and auxiliary objects as
 // they are live (as rendered when they cannot be read).
 func (run *appRun) liveObjects(ctx context.Context, i int) (map[string]any, map[string]any) {

@@ -47,6 +47,7 @@ func (r *runner) provider(a *action) (actionFunc, bool) {
 		"query/listResourcesInApp":      r.listResources,
 		"query/collectServiceEndpoints": r.serviceEndpoints,
 		"multicluster/list-clusters":    r.listClusters,
+		"multicluster/deploy":           r.deploy,
 		"email/send":                    r.sendEmail,
 		"helm/render":                   r.helmRender,
 		"multicluster/get-placements-from-topology-policies": r.placements,
@@ -64,6 +65,7 @@ var legacyAction = map[string][2]string{
 	"suspend": {"builtin", "suspend"}, "log": {"builtin", "log"}, "var": {"builtin", "var"},
 	"do": {"http", "do"}, "string": {"util", "string"}, "patch-k8s-object": {"util", "patch-k8s-object"},
 	"load": {"oam", "load"}, "component-apply": {"oam", "component-apply"}, "send": {"email", "send"},
+	"get-placements-from-topology-policies": {"multicluster", "get-placements-from-topology-policies"}, "deploy": {"multicluster", "deploy"},
 	"create-config": {"config", "create"}, "read-config": {"config", "read"}, "list-config": {"config", "list"}, "delete-config": {"config", "delete"},
 }
 

@@ -55,6 +55,9 @@ type App interface {
 	// healthy (done), waiting, or failed; output and outputs are its
 	// rendered objects.
 	ApplyComponent(ctx context.Context, name string) (o workflow.Outcome, output map[string]any, outputs map[string]any, err error)
+	// Deploy applies every component and reports whether all are
+	// healthy (done), waiting, or failed.
+	Deploy(ctx context.Context) (workflow.Outcome, error)
 }
 
 // permanent is an error that running the action again will not fix:

@@ -59,3 +59,23 @@ func (r *runner) oamApply(ctx context.Context, a *action) (map[string]any, error
 	}
 	return map[string]any{"output": output, "outputs": outputs}, nil
 }
+
+// deploy deploys every component (multicluster.#Deploy: the local
+// cluster only), waiting until they are healthy.
+func (r *runner) deploy(ctx context.Context, a *action) (map[string]any, error) {
+	if r.env.App == nil {
+		return nil, permanentf("UnsupportedAction", "no application to deploy")
+	}
+	if err := a.params.Validate(); err != nil {
+		return nil, permanentf("InvalidAction", "parameters: %v", err)
+	}
+	o, err := r.env.App.Deploy(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !o.Done {
+		r.end(o)
+		return nil, nil
+	}
+	return map[string]any{}, nil
+}
