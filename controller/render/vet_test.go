@@ -8,10 +8,11 @@ import (
 )
 
 // Step definitions written as KubeVela's are (vela/op, vela/kube,
-// vela/builtin, vela/http, vela/util, vela/config) vet; an unknown
+// vela/builtin, vela/http, vela/util, vela/config; .cue files and
+// WorkflowStepDefinition YAML) vet; an unknown
 // action or package is an error saying which.
 func TestVetStepDefinitions(t *testing.T) {
-	files, _ := filepath.Glob("testdata/steps/*.cue")
+	files, _ := filepath.Glob("testdata/steps/*")
 	if len(files) == 0 {
 		t.Fatal("no step definitions in testdata/steps")
 	}
