@@ -10,6 +10,7 @@ import (
 	"sync"
 	"testing"
 
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -352,6 +353,8 @@ spec:
     - name: cfg-drop
       type: delete-config
       properties: {name: db, namespace: %[3]s}
+    - name: clean
+      type: clean-jobs
     - name: refused
       type: webhook
       properties: {url: {value: %[2]q}}
@@ -360,6 +363,12 @@ spec:
       if: always
       properties: {why: on purpose}
 `, rcv.URL+"/hook", rcv.URL+"/refuse", ns))
+	job := &batchv1.Job{ObjectMeta: metav1.ObjectMeta{Name: "old-job", Namespace: ns, Labels: map[string]string{v1beta1.LabelAppName: "ops"}},
+		Spec: batchv1.JobSpec{Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{RestartPolicy: corev1.RestartPolicyNever,
+			Containers: []corev1.Container{{Name: "c", Image: "busybox:1.36"}}}}}}
+	if err := c.Create(ctx, job); err != nil {
+		t.Fatal(err)
+	}
 	up(t, c, ops)
 	waitStep(t, c, ns, "ops", "base", v1beta1.WorkflowStepRunning)
 	up(t, c, base)
@@ -389,6 +398,10 @@ spec:
 	}
 	if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: "db"}, &corev1.Secret{}); !apierrors.IsNotFound(err) {
 		t.Errorf("delete-config left the config: %v", err)
+	}
+	j := &batchv1.Job{}
+	if err := c.Get(ctx, client.ObjectKeyFromObject(job), j); !apierrors.IsNotFound(err) && j.DeletionTimestamp.IsZero() {
+		t.Errorf("clean-jobs left the job: %v", err)
 	}
 }
 
