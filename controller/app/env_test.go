@@ -33,6 +33,7 @@ var env struct {
 	c      client.Client
 	cancel context.CancelFunc
 	done   chan struct{}
+	hook   *testWebhook
 }
 
 func TestMain(m *testing.M) {
@@ -76,13 +77,21 @@ func setup() error {
 	if err != nil {
 		return err
 	}
-	mgr, err := manager.New(rest.CopyConfig(env.cfg), manager.Options{MetricsAddr: "0", ProbeAddr: "0",
-		InstallDefinitions: true, SkipNameValidation: true, RevisionLimit: 10,
-		WebhookHost: "127.0.0.1", WebhookPort: hook.port, WebhookCertDir: hook.certDir})
-	if err != nil {
+	env.hook = hook
+	if err := hook.register(ctx, env.c); err != nil {
 		return err
 	}
-	if err := hook.register(ctx, env.c); err != nil {
+	return startController()
+}
+
+// startController starts the in-process controller (again, after
+// stopController).
+func startController() error {
+	ctx := context.Background()
+	mgr, err := manager.New(rest.CopyConfig(env.cfg), manager.Options{MetricsAddr: "0", ProbeAddr: "0",
+		InstallDefinitions: true, SkipNameValidation: true, RevisionLimit: 10,
+		WebhookHost: "127.0.0.1", WebhookPort: env.hook.port, WebhookCertDir: env.hook.certDir})
+	if err != nil {
 		return err
 	}
 	mctx, cancel := context.WithCancel(ctx)
@@ -96,14 +105,20 @@ func setup() error {
 	return nil
 }
 
-func teardown() {
+// stopController stops the in-process controller.
+func stopController() {
 	if env.cancel != nil {
 		env.cancel()
 		select {
 		case <-env.done:
 		case <-time.After(30 * time.Second):
 		}
+		env.cancel = nil
 	}
+}
+
+func teardown() {
+	stopController()
 	if env.server != nil {
 		if err := env.server.Stop(); err != nil {
 			fmt.Fprintln(os.Stderr, err)

@@ -32,8 +32,14 @@ func (run *appRun) runWorkflow(ctx context.Context) (workflowResult, error) {
 		workflow.Init(st, plan, run.rev.Name, run.r.now())
 		run.app.Status.Workflow = st
 	}
-	eng := workflow.Engine{Exec: run, Now: run.r.now}
+	if key := workflow.RunKey(st); run.wfctx == nil || run.wfctx.Revision != key {
+		run.wfctx = workflow.NewContext(key)
+	}
+	eng := workflow.Engine{Exec: run, Now: run.r.now, Context: run.wfctx}
 	res, err := eng.Run(ctx, plan, st)
+	if serr := run.r.contexts().Save(ctx, run.app, run.wfctx); serr != nil && err == nil {
+		err = serr
+	}
 	if err != nil {
 		return workflowResult{}, fmt.Errorf("run workflow of %s: %w", run.rev.Name, err)
 	}
@@ -51,7 +57,7 @@ func (run *appRun) runWorkflow(ctx context.Context) (workflowResult, error) {
 }
 
 // Execute implements workflow.Executor.
-func (run *appRun) Execute(ctx context.Context, step v1beta1.WorkflowStepBase) (workflow.Outcome, error) {
+func (run *appRun) Execute(ctx context.Context, step v1beta1.WorkflowStepBase, in workflow.StepInput) (workflow.Outcome, error) {
 	props, err := workflow.Properties(step)
 	if err != nil {
 		return failed("InvalidProperties", "step %q: properties: %v", step.Name, err), nil
@@ -62,17 +68,43 @@ func (run *appRun) Execute(ctx context.Context, step v1beta1.WorkflowStepBase) (
 		if name == "" {
 			name = step.Name
 		}
-		return run.deployComponents(ctx, []string{name})
+		return run.deployWithOutputs(ctx, []string{name}, in.Context)
 	case workflow.TypeDeploy:
 		var names []string
 		for _, c := range run.spec.Spec.Components {
 			names = append(names, c.Name)
 		}
-		return run.deployComponents(ctx, names)
+		return run.deployWithOutputs(ctx, names, in.Context)
 	case workflow.TypeApplyObject:
 		return run.applyObject(ctx, step, props)
 	}
-	return failed("UnsupportedStep", "step %q: workflow step type %q is not supported by the velad controller yet", step.Name, step.Type), nil
+	return run.executeCUE(ctx, step, props, in)
+}
+
+// deployWithOutputs deploys components once their inputs are there
+// (rendering them then), and records their outputs once healthy.
+func (run *appRun) deployWithOutputs(ctx context.Context, names []string, c *workflow.Context) (workflow.Outcome, error) {
+	for _, name := range names {
+		if _, ok := run.pending[name]; !ok {
+			continue
+		}
+		if err := run.render(ctx); err != nil {
+			return failed("RenderFailed", "%v", err), nil
+		}
+		if in, ok := run.pending[name]; ok {
+			return workflow.Outcome{Reason: "Input", Message: fmt.Sprintf("component %q waits for input %q", name, in)}, nil
+		}
+	}
+	o, err := run.deployComponents(ctx, names)
+	if err != nil || !o.Done {
+		return o, err
+	}
+	for _, name := range names {
+		if f := run.componentOutputs(ctx, name, c); f != nil {
+			return *f, nil
+		}
+	}
+	return o, nil
 }
 
 func failed(reason, format string, args ...any) workflow.Outcome {

@@ -72,6 +72,11 @@ func (r *Reconciler) finalize(ctx context.Context, app *v1beta1.Application) (ct
 	if err := r.tracker().DeleteAll(ctx, app, policy); err != nil {
 		return ctrl.Result{}, fmt.Errorf("delete resources of application %s/%s: %w", app.Namespace, app.Name, err)
 	}
+	if needsContext(app) {
+		if err := r.contexts().Delete(ctx, app); err != nil {
+			return ctrl.Result{}, err
+		}
+	}
 	controllerutil.RemoveFinalizer(app, Finalizer)
 	if err := r.Client.Update(ctx, app); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(fmt.Errorf("remove finalizer of application %s/%s: %w", app.Namespace, app.Name, err))

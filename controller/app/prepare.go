@@ -15,6 +15,7 @@ import (
 	"github.com/velad-dev/velad/controller/render"
 	"github.com/velad-dev/velad/controller/revision"
 	"github.com/velad-dev/velad/controller/tracker"
+	"github.com/velad-dev/velad/controller/workflow"
 )
 
 // appRun is one reconcile of one application.
@@ -46,6 +47,11 @@ type appRun struct {
 	// newRevision: the revision is made in this reconcile (its tracker
 	// most likely does not exist yet).
 	newRevision bool
+	// wfctx is the workflow's context (outputs, variables, logs), loaded
+	// with the run; pending are components left out of the render until
+	// their inputs are there (name → a missing input).
+	wfctx   *workflow.Context
+	pending map[string]string
 	// finalized waits for the finalizer (written meanwhile when missing);
 	// revised waits for the new revision to be stored. Both may be called
 	// more than once.
@@ -80,9 +86,28 @@ func (run *appRun) prepare(ctx context.Context) error {
 	if err := run.revise(ctx, used); err != nil {
 		return err
 	}
-	comps, err := r.Renderer.RenderApp(ctx, run.spec, run.defs, render.Options{Revision: run.rev.Name, RevisionNum: run.rev.Revision})
-	if err != nil {
+	if err := run.loadContext(ctx); err != nil {
+		return err
+	}
+	if err := run.render(ctx); err != nil {
 		return &renderError{err: err, missing: missing}
+	}
+	run.applyOnce = applyOnce(run.spec)
+	run.book = r.applied.begin(app, run.rev.Name, r.now(), r.fullApplyEvery(app))
+	return nil
+}
+
+// render renders the application (its components whose inputs are
+// there) into run.comps.
+func (run *appRun) render(ctx context.Context) error {
+	r, app := run.r, run.app
+	spec, err := run.withInputs(run.spec)
+	if err != nil {
+		return err
+	}
+	comps, err := r.Renderer.RenderApp(ctx, spec, run.defs, render.Options{Revision: run.rev.Name, RevisionNum: run.rev.Revision})
+	if err != nil {
+		return err
 	}
 	run.comps = comps
 	run.byName = map[string][]int{}
@@ -90,12 +115,10 @@ func (run *appRun) prepare(ctx context.Context) error {
 		run.byName[comps[i].Name] = append(run.byName[comps[i].Name], i)
 		for _, o := range comps[i].Objects() {
 			if err := r.applier().Default(o, app.Namespace); err != nil {
-				return &renderError{err: fmt.Errorf("component %q: %w", comps[i].Name, err)}
+				return fmt.Errorf("component %q: %w", comps[i].Name, err)
 			}
 		}
 	}
-	run.applyOnce = applyOnce(run.spec)
-	run.book = r.applied.begin(app, run.rev.Name, r.now(), r.fullApplyEvery(app))
 	return nil
 }
 

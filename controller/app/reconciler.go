@@ -6,6 +6,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"runtime/debug"
 	"strconv"
 	"sync"
@@ -82,6 +83,9 @@ type Reconciler struct {
 	// RevisionLimit is how many ApplicationRevisions are kept per app.
 	RevisionLimit int
 	Now           func() time.Time
+	// HTTP is the client of workflow steps' HTTP requests (nil: the
+	// default client).
+	HTTP *http.Client
 
 	applied appliedStates
 }

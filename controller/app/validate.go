@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"slices"
 
 	"github.com/velad-dev/velad/controller/api/v1beta1"
 	"github.com/velad-dev/velad/controller/render"
@@ -11,8 +12,13 @@ import (
 // own, then vela-system's, then the built-ins), applying nothing. Its
 // error is what the admission webhook refuses an application with: an
 // unknown component or trait type, a missing or mistyped parameter, a
-// trait that does not apply to the workload, invalid CUE.
+// trait that does not apply to the workload, invalid CUE. Components
+// with inputs are left out: they render when their inputs are there.
 func (r *Reconciler) Validate(ctx context.Context, app *v1beta1.Application) error {
+	if componentsHaveInputs(app) {
+		app = app.DeepCopy()
+		app.Spec.Components = slices.DeleteFunc(app.Spec.Components, func(c v1beta1.ApplicationComponent) bool { return len(c.Inputs) > 0 })
+	}
 	_, err := r.Renderer.RenderApp(ctx, app, r.sourceFor(app.Namespace), render.Options{})
 	return err
 }

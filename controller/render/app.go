@@ -93,8 +93,8 @@ func (r *Renderer) RenderApp(ctx context.Context, app *v1beta1.Application, defs
 }
 
 func validateApp(app *v1beta1.Application) error {
-	if len(app.Spec.Components) == 0 {
-		return errors.New("spec.components is empty: an application needs at least one component")
+	if len(app.Spec.Components) == 0 && (app.Spec.Workflow == nil || len(app.Spec.Workflow.Steps) == 0) {
+		return errors.New("spec.components is empty: an application needs at least one component, or workflow steps")
 	}
 	seen := map[string]bool{}
 	for i, c := range app.Spec.Components {

@@ -27,7 +27,7 @@ const (
 // steps finished so far, as KubeVela's: `status.deploy.failed`,
 // `status["canary-check"].timeout`, `status.a.phase == "succeeded"`,
 // or the keyword `always`.
-func evalIf(cond string, steps []v1beta1.StepStatus) (bool, error) {
+func evalIf(cond string, steps []v1beta1.StepStatus, inputs map[string]any) (bool, error) {
 	cond = strings.TrimSpace(cond)
 	if cond == IfAlways {
 		return true, nil
@@ -48,14 +48,21 @@ func evalIf(cond string, steps []v1beta1.StepStatus) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	v := cuecontext.New().CompileString(fmt.Sprintf("status: %s\nresult: %s\n", data, cond))
+	if inputs == nil {
+		inputs = map[string]any{}
+	}
+	in, err := json.Marshal(inputs)
+	if err != nil {
+		return false, err
+	}
+	v := cuecontext.New().CompileString(fmt.Sprintf("status: %s\ninputs: %s\nresult: %s\n", data, in, cond))
 	if err := v.Err(); err != nil {
 		return false, fmt.Errorf("if %q: %v", cond, err)
 	}
 	res := v.LookupPath(cue.ParsePath("result"))
 	b, err := res.Bool()
 	if err != nil {
-		return false, fmt.Errorf("if %q is not a boolean over status.<step>.(succeeded|failed|skipped|timeout|phase): %v", cond, err)
+		return false, fmt.Errorf("if %q is not a boolean over status.<step>.(succeeded|failed|skipped|timeout|phase) and inputs.<name>: %v", cond, err)
 	}
 	return b, nil
 }

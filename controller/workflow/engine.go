@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"time"
 
@@ -21,13 +22,38 @@ type Outcome struct {
 	Failed  bool
 	Reason  string
 	Message string
+	// Suspend: the step suspends the workflow (#Suspend) until it is
+	// resumed; the step then runs again with StepInput.Resumed.
+	Suspend bool
+	// RequeueAfter: look at the step again this soon (a wait, a suspend
+	// with a duration); 0: the engine's default.
+	RequeueAfter time.Duration
+	// Outputs are the values of the step's `outputs`, by name, once done;
+	// Sensitive names those made from Secrets.
+	Outputs   map[string]any
+	Sensitive map[string]bool
+	// Logs are lines the step logged (#Log) in this execution.
+	Logs []string
+}
+
+// StepInput is what the engine gives a step besides its spec.
+type StepInput struct {
+	// Inputs are the step's inputs by `from` name (also set into its
+	// properties at their parameterKey).
+	Inputs map[string]any
+	// Resumed: the step suspended the workflow and it was resumed since.
+	Resumed bool
+	// Context is the workflow's context (outputs, variables, logs).
+	Context *Context
+	// Started is when the step first ran.
+	Started time.Time
 }
 
 // Executor runs the steps the engine does not run itself.
 type Executor interface {
 	// Execute runs step once. An error is transient: the step stays
 	// running and the reconcile is retried.
-	Execute(ctx context.Context, step v1beta1.WorkflowStepBase) (Outcome, error)
+	Execute(ctx context.Context, step v1beta1.WorkflowStepBase, in StepInput) (Outcome, error)
 }
 
 // Phase is the state of the whole workflow after a Run.
@@ -59,6 +85,9 @@ type Result struct {
 type Engine struct {
 	Exec Executor
 	Now  func() time.Time
+	// Context carries outputs between steps; nil: a fresh one per Run
+	// (the caller keeps it across Runs, see Store).
+	Context *Context
 }
 
 // Reason of a step ended by terminate.
@@ -96,6 +125,9 @@ type run struct {
 	st      *v1beta1.WorkflowStatus
 	now     time.Time
 	requeue time.Duration
+	ctx     *Context
+	// all are the plan's steps and sub-steps with their statuses.
+	all []*node
 }
 
 // Run advances the workflow in st (already Init-ed for this plan) as far
@@ -120,10 +152,19 @@ func (e *Engine) advance(ctx context.Context, plan Plan, st *v1beta1.WorkflowSta
 	case st.Finished:
 		return Result{Phase: Phase(st.Phase), Message: st.Message}, nil
 	}
-	r := &run{e: e, st: st, now: now}
+	r := &run{e: e, st: st, now: now, ctx: e.Context}
+	if r.ctx == nil {
+		r.ctx = NewContext(st.AppRevision)
+	}
 	nodes, err := r.nodes(plan)
 	if err != nil {
 		return Result{}, err
+	}
+	for i := range nodes {
+		r.all = append(r.all, &nodes[i])
+		for j := range nodes[i].subs {
+			r.all = append(r.all, &nodes[i].subs[j])
+		}
 	}
 	if st.Suspend {
 		st.Phase = string(PhaseSuspending)
@@ -275,6 +316,9 @@ func (r *run) runSequence(ctx context.Context, nodes []node) (v1beta1.WorkflowSt
 			continue
 		}
 		if !r.gate(n, nodes, failed) {
+			if n.status.Phase == v1beta1.WorkflowStepPending {
+				return n.status.Phase, nil // its `if` waits for an input
+			}
 			failed = failed || n.status.Phase == v1beta1.WorkflowStepFailed
 			continue
 		}
@@ -327,7 +371,7 @@ func (r *run) runDAG(ctx context.Context, nodes []node) (v1beta1.WorkflowStepPha
 			}
 			if !r.gate(n, nodes, blocked) {
 				phases[n.spec.Name] = n.status.Phase
-				progressed = true
+				progressed = progressed || finished(n.status.Phase)
 				continue
 			}
 			p, err := r.runNode(ctx, n)
@@ -390,7 +434,16 @@ func (r *run) gate(n *node, nodes []node, failedBefore bool) bool {
 			steps = append(steps, *nodes[i].subs[j].status)
 		}
 	}
-	ok, err := evalIf(n.spec.If, steps)
+	_, inputs, err := resolveInputs(n.spec, r.ctx, r.producing)
+	var pending *inputPending
+	if errors.As(err, &pending) {
+		r.set(n.status, v1beta1.WorkflowStepPending, "Input", pending.Error())
+		return false
+	}
+	ok := false
+	if err == nil {
+		ok, err = evalIf(n.spec.If, steps, inputs)
+	}
 	switch {
 	case err != nil:
 		r.set(n.status, v1beta1.WorkflowStepFailed, ReasonInvalidIf, fmt.Sprintf("step %q: %v", n.spec.Name, err))
@@ -442,16 +495,40 @@ func (r *run) runStep(ctx context.Context, n *node) (v1beta1.WorkflowStepPhase, 
 		r.set(n.status, p, "", msg)
 		return p, nil
 	}
-	out, err := r.e.Exec.Execute(ctx, n.spec)
+	step, inputs, err := resolveInputs(n.spec, r.ctx, r.producing)
+	var pending *inputPending
+	switch {
+	case errors.As(err, &pending):
+		r.set(n.status, v1beta1.WorkflowStepPending, "Input", pending.Error())
+		return v1beta1.WorkflowStepPending, nil
+	case err != nil:
+		r.set(n.status, v1beta1.WorkflowStepFailed, "InvalidInput", err.Error())
+		return n.status.Phase, nil
+	}
+	resumed := n.status.Phase == v1beta1.WorkflowStepSuspending && !r.st.Suspend
+	out, err := r.e.Exec.Execute(ctx, step, StepInput{Inputs: inputs, Resumed: resumed, Context: r.ctx, Started: n.status.FirstExecuteTime.Time})
 	if err != nil {
 		r.set(n.status, v1beta1.WorkflowStepRunning, "Retrying", err.Error())
 		return v1beta1.WorkflowStepRunning, err
+	}
+	r.ctx.Log(n.spec.Name, out.Logs...)
+	if out.RequeueAfter > 0 {
+		r.schedule(out.RequeueAfter)
 	}
 	switch {
 	case out.Failed:
 		r.set(n.status, v1beta1.WorkflowStepFailed, out.Reason, out.Message)
 	case out.Done:
+		for _, o := range n.spec.Outputs {
+			if v, ok := out.Outputs[o.Name]; ok {
+				r.ctx.SetOutput(o.Name, v, out.Sensitive[o.Name])
+			}
+		}
 		r.set(n.status, v1beta1.WorkflowStepSucceeded, out.Reason, out.Message)
+	case out.Suspend:
+		r.set(n.status, v1beta1.WorkflowStepSuspending, "Suspend", out.Message)
+		r.st.Suspend = true
+		r.st.Message = out.Message
 	default:
 		r.set(n.status, v1beta1.WorkflowStepRunning, out.Reason, out.Message)
 	}
@@ -531,6 +608,22 @@ func (r *run) scanSuspends(nodes []node) {
 		r.st.Suspend = false
 		r.st.Message = ""
 	}
+}
+
+// producing reports whether a step that has not finished declares
+// output name.
+func (r *run) producing(name string) bool {
+	for _, n := range r.all {
+		if done(n.status.Phase) || n.status.Phase == v1beta1.WorkflowStepFailed {
+			continue
+		}
+		for _, o := range n.spec.Outputs {
+			if o.Name == name {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func (r *run) schedule(d time.Duration) {

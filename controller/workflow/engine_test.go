@@ -13,14 +13,24 @@ import (
 type fakeExec struct {
 	done map[string]bool
 	ran  []string
+	// outputs are what a step outputs when done; props and inputs what
+	// each step was given.
+	outputs map[string]map[string]any
+	props   map[string]map[string]any
+	inputs  map[string]map[string]any
 }
 
-func (f *fakeExec) Execute(_ context.Context, s v1beta1.WorkflowStepBase) (Outcome, error) {
+func (f *fakeExec) Execute(_ context.Context, s v1beta1.WorkflowStepBase, in StepInput) (Outcome, error) {
 	f.ran = append(f.ran, s.Name)
 	if s.Name == "bad" {
 		return Outcome{Failed: true, Message: "boom"}, nil
 	}
-	return Outcome{Done: f.done[s.Name]}, nil
+	if f.props == nil {
+		f.props, f.inputs = map[string]map[string]any{}, map[string]map[string]any{}
+	}
+	f.props[s.Name], _ = Properties(s)
+	f.inputs[s.Name] = in.Inputs
+	return Outcome{Done: f.done[s.Name], Outputs: f.outputs[s.Name]}, nil
 }
 
 func step(name, typ string, deps ...string) v1beta1.WorkflowStep {
@@ -253,5 +263,37 @@ func TestRunStarted(t *testing.T) {
 	st.Finished, st.Terminated = false, true
 	if res, _ = e.Run(context.Background(), plan, st); names(res) != "a x" {
 		t.Fatalf("terminated: %+v, started %q, want a x", res, names(res))
+	}
+}
+
+// suspender suspends the workflow (#Suspend) until it is resumed.
+type suspender struct{ resumed bool }
+
+func (s *suspender) Execute(_ context.Context, _ v1beta1.WorkflowStepBase, in StepInput) (Outcome, error) {
+	if in.Resumed {
+		s.resumed = true
+		return Outcome{Done: true}, nil
+	}
+	return Outcome{Suspend: true, Message: "approve me"}, nil
+}
+
+// A step that suspends the workflow runs again, resumed, once the
+// workflow is resumed.
+func TestStepSuspends(t *testing.T) {
+	plan := Plan{[]v1beta1.WorkflowStep{step("gate", "t")}, v1beta1.WorkflowExecuteMode{Steps: v1beta1.WorkflowModeStep}}
+	st := &v1beta1.WorkflowStatus{}
+	Init(st, plan, "v1", time.Unix(0, 0))
+	ex := &suspender{}
+	e := Engine{Exec: ex}
+	res, _ := e.Run(context.Background(), plan, st)
+	if res.Phase != PhaseSuspending || !st.Suspend || st.Message != "approve me" || st.Steps[0].Phase != v1beta1.WorkflowStepSuspending {
+		t.Fatalf("first run: %+v, steps %+v", res, st.Steps)
+	}
+	if res, _ = e.Run(context.Background(), plan, st); res.Phase != PhaseSuspending || ex.resumed {
+		t.Fatalf("still suspended: %+v", res)
+	}
+	st.Suspend = false
+	if res, _ = e.Run(context.Background(), plan, st); res.Phase != PhaseSucceeded || !ex.resumed {
+		t.Fatalf("after resume: %+v, resumed %v", res, ex.resumed)
 	}
 }

@@ -7,6 +7,7 @@ package workflow
 
 import (
 	"encoding/json"
+	"slices"
 
 	"k8s.io/apimachinery/pkg/runtime"
 
@@ -44,9 +45,22 @@ func PlanFor(app *v1beta1.Application) Plan {
 		return Plan{Steps: wf.Steps, Mode: mode}
 	}
 	p := Plan{Mode: v1beta1.WorkflowExecuteMode{Steps: v1beta1.WorkflowModeDAG, SubSteps: v1beta1.WorkflowModeDAG}}
+	// A component whose input is another's output comes after it.
+	producer := map[string]string{}
 	for _, c := range app.Spec.Components {
+		for _, o := range c.Outputs {
+			producer[o.Name] = c.Name
+		}
+	}
+	for _, c := range app.Spec.Components {
+		deps := c.DependsOn
+		for _, in := range c.Inputs {
+			if pc, ok := producer[in.From]; ok && pc != c.Name && !slices.Contains(deps, pc) {
+				deps = append(slices.Clip(deps), pc)
+			}
+		}
 		p.Steps = append(p.Steps, v1beta1.WorkflowStep{WorkflowStepBase: v1beta1.WorkflowStepBase{
-			Name: c.Name, Type: TypeApplyComponent, DependsOn: c.DependsOn,
+			Name: c.Name, Type: TypeApplyComponent, DependsOn: deps,
 			Properties: rawJSON(map[string]any{"component": c.Name}),
 		}})
 	}

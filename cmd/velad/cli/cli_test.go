@@ -86,8 +86,8 @@ func TestDefList(t *testing.T) {
 		t.Fatal(err)
 	}
 	golden(t, "def-list.golden.txt", out)
-	if !strings.HasPrefix(out, "NAME") || strings.Count(out, "\n") != 40 {
-		t.Errorf("want a header and 39 definitions:\n%s", out)
+	if !strings.HasPrefix(out, "NAME") || strings.Count(out, "\n") != 56 {
+		t.Errorf("want a header and 55 definitions:\n%s", out)
 	}
 	out, err = run(t, newDefCommand(), "", "list", "-t", "policy", "-d", "testdata/defs")
 	if err != nil {

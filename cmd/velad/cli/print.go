@@ -224,3 +224,22 @@ func printClusterStatus(w io.Writer, lines []bootstrap.StatusLine) bool {
 	}
 	return healthy
 }
+
+// printWorkflowIO prints the inputs and outputs of steps and components.
+func printWorkflowIO(w io.Writer, ios []appcli.StepIO) {
+	fmt.Fprintln(w, "\nInputs and outputs:")
+	if len(ios) == 0 {
+		fmt.Fprintln(w, "  (no step or component has inputs or outputs)")
+		return
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	for _, s := range ios {
+		for _, in := range s.Inputs {
+			fmt.Fprintf(tw, "  %s\tinput\t%s\t%s\n", s.Step, in.Name, in.Value)
+		}
+		for _, o := range s.Outputs {
+			fmt.Fprintf(tw, "  %s\toutput\t%s\t%s\n", s.Step, o.Name, o.Value)
+		}
+	}
+	tw.Flush()
+}

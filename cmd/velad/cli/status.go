@@ -18,14 +18,16 @@ func newStatusCommand() *cobra.Command {
 	var (
 		f           clusterFlags
 		tree        bool
+		detail      bool
 		nodeDataDir string
 	)
 	cmd := &cobra.Command{
-		Use:   "status [APP [-n NS] [--tree]]",
+		Use:   "status [APP [-n NS] [--tree] [--detail]]",
 		Short: "Show velad's health, or an application's phase, workflow, services and resources",
 		Long: `Without an argument: the velad daemon, the node and the system pods,
 one line each; the exit code is non-zero when something is unhealthy.
-With APP: the application's phase, workflow steps, services and resources.`,
+With APP: the application's phase, workflow steps, services and resources;
+--detail adds the inputs and outputs of its steps and components.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
@@ -46,11 +48,20 @@ With APP: the application's phase, workflow steps, services and resources.`,
 					return err
 				}
 			}
-			return printStatus(cmd.OutOrStdout(), app, tree, res)
+			if err := printStatus(cmd.OutOrStdout(), app, tree, res); err != nil || !detail {
+				return err
+			}
+			wc, err := appcli.WorkflowContext(ctx, c, app)
+			if err != nil {
+				return err
+			}
+			printWorkflowIO(cmd.OutOrStdout(), appcli.WorkflowIO(app, wc))
+			return nil
 		},
 	}
 	f.bind(cmd)
 	cmd.Flags().BoolVar(&tree, "tree", false, "show the applied resources as a tree")
+	cmd.Flags().BoolVar(&detail, "detail", false, "show the inputs and outputs of the workflow's steps and components")
 	cmd.Flags().StringVar(&nodeDataDir, "data-dir", config.DefaultDataDir, "data dir of the installed server (without APP)")
 	return cmd
 }

@@ -11,7 +11,7 @@ import (
 func newWorkflowCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "workflow",
-		Short: "Suspend, resume, terminate, restart or roll back an application's workflow",
+		Short: "Suspend, resume, terminate, restart or roll back an application's workflow, or show its logs",
 	}
 	for _, op := range []struct {
 		op    appcli.WorkflowOp
@@ -42,7 +42,7 @@ func newWorkflowCommand() *cobra.Command {
 		f.bind(sub)
 		cmd.AddCommand(sub)
 	}
-	cmd.AddCommand(newRollbackCommand())
+	cmd.AddCommand(newRollbackCommand(), newWorkflowLogsCommand())
 	return cmd
 }
 
