@@ -240,6 +240,11 @@ func (t *Tracker) Collect(ctx context.Context, app *v1beta1.Application, revisio
 func (t *Tracker) DeleteAll(ctx context.Context, app *v1beta1.Application, policy Policy) error {
 	all, err := t.List(ctx, app)
 	if err != nil {
+		if cannotExist(err) {
+			// The app's name or namespace is no label value: no tracker
+			// can carry it, so there is nothing to delete.
+			return nil
+		}
 		return err
 	}
 	for i := range all {
@@ -261,8 +266,14 @@ func (t *Tracker) DeleteAll(ctx context.Context, app *v1beta1.Application, polic
 }
 
 // deleteObject deletes one object (dependents: propagation); an object that is
-// already gone, or whose kind no longer exists, counts as deleted.
+// already gone, whose kind no longer exists, or that cannot exist (its
+// name cannot even be requested, the API server calls the request
+// invalid) counts as deleted: else an app that recorded it could never
+// be deleted.
 func (t *Tracker) deleteObject(ctx context.Context, r v1beta1.ClusterObjectReference, propagation metav1.DeletionPropagation) (bool, error) {
+	if !addressable(r) {
+		return false, nil
+	}
 	u := &unstructured.Unstructured{}
 	u.SetAPIVersion(r.APIVersion)
 	u.SetKind(r.Kind)
@@ -272,7 +283,7 @@ func (t *Tracker) deleteObject(ctx context.Context, r v1beta1.ClusterObjectRefer
 	if err == nil {
 		return true, nil
 	}
-	if apierrors.IsNotFound(err) || meta.IsNoMatchError(err) {
+	if apierrors.IsNotFound(err) || meta.IsNoMatchError(err) || cannotExist(err) {
 		return false, nil
 	}
 	return false, fmt.Errorf("delete %s %s/%s: %w", r.Kind, r.Namespace, r.Name, err)
