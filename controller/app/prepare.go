@@ -122,6 +122,9 @@ func (run *appRun) render(ctx context.Context) error {
 			if err := r.applier().Default(o, app.Namespace); err != nil {
 				return fmt.Errorf("component %q: %w", comps[i].Name, err)
 			}
+			if err := checkObjectName(o); err != nil {
+				return &renderError{err: fmt.Errorf("component %q: %w", comps[i].Name, err)}
+			}
 		}
 	}
 	return nil
