@@ -15,6 +15,7 @@ import (
 
 	"github.com/velad-dev/velad/charts"
 	"github.com/velad-dev/velad/charts/release"
+	"github.com/velad-dev/velad/controller/webhook"
 	"github.com/velad-dev/velad/internal/golden"
 )
 
@@ -62,6 +63,12 @@ func TestControllerChartRenders(t *testing.T) {
 		t.Errorf("chart carries %d CRDs, want the 8 OAM kinds", got)
 	}
 	verifyWebhookCert(t, rel.Manifest)
+	// The API server calls the paths the controller serves.
+	for _, path := range []string{webhook.ApplicationPath, webhook.DefinitionPath} {
+		if !strings.Contains(rel.Manifest, "path: "+path+"\n") {
+			t.Errorf("the webhook configuration does not call %s", path)
+		}
+	}
 	// The webhook's certificates are new at every render: pinned redacted.
 	redacted := certData.ReplaceAllString(rel.Manifest, "$1: <redacted>")
 	golden.Assert(t, "testdata/velad-controller.golden.yaml", []byte(redacted))

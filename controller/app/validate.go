@@ -5,7 +5,6 @@ import (
 	"slices"
 
 	"github.com/velad-dev/velad/controller/api/v1beta1"
-	"github.com/velad-dev/velad/controller/appcheck"
 	"github.com/velad-dev/velad/controller/render"
 )
 
@@ -13,14 +12,10 @@ import (
 // own, then vela-system's, then the built-ins), applying nothing. Its
 // error is what the admission webhook refuses an application with: an
 // unknown component or trait type, a missing or mistyped parameter, a
-// trait that does not apply to the workload, invalid CUE; and first what
-// appcheck refuses (names, dependsOn cycles, a trait twice). Components
-// with inputs are left out of the render: they render when their inputs
-// are there.
+// trait that does not apply to the workload, invalid CUE. (The webhook
+// runs appcheck first.) Components with inputs are left out of the
+// render: they render when their inputs are there.
 func (r *Reconciler) Validate(ctx context.Context, app *v1beta1.Application) error {
-	if err := appcheck.Application(app); err != nil {
-		return err
-	}
 	if componentsHaveInputs(app) {
 		app = app.DeepCopy()
 		app.Spec.Components = slices.DeleteFunc(app.Spec.Components, func(c v1beta1.ApplicationComponent) bool { return len(c.Inputs) > 0 })

@@ -22,6 +22,7 @@ import (
 	"github.com/velad-dev/velad/controller/api/v1beta1"
 	"github.com/velad-dev/velad/controller/app"
 	"github.com/velad-dev/velad/controller/builtins"
+	"github.com/velad-dev/velad/controller/definition"
 	"github.com/velad-dev/velad/controller/install"
 	"github.com/velad-dev/velad/controller/render"
 	appwebhook "github.com/velad-dev/velad/controller/webhook"
@@ -135,6 +136,11 @@ func New(cfg *rest.Config, o Options) (manager.Manager, error) {
 		// manager starts.
 		webhookServer = mgr.GetWebhookServer()
 		webhookServer.Register(appwebhook.ApplicationPath, &webhook.Admission{Handler: appwebhook.NewApplicationHandler(scheme, r.Validate)})
+		webhookServer.Register(appwebhook.DefinitionPath, &webhook.Admission{Handler: appwebhook.NewDefinitionHandler(scheme,
+			func(_ context.Context, d *definition.Definition) error {
+				_, err := renderer.Compile(d)
+				return err
+			})})
 	}
 	if o.InstallDefinitions {
 		if err := mgr.Add(definitionInstaller{c: mgr.GetClient()}); err != nil {
