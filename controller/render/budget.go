@@ -117,9 +117,9 @@ func templateHash(d *definition.Definition) [32]byte {
 // sandboxRequest is one check: compile the definition and, unless
 // Compile, evaluate it with Context and Parameter as evaluate would.
 type sandboxRequest struct {
-	Kind      definition.Kind `json:"kind"`
-	Object    json.RawMessage `json:"object"`
-	Compile   bool            `json:"compile,omitempty"`
+	Kind    definition.Kind `json:"kind"`
+	Object  json.RawMessage `json:"object"`
+	Compile bool            `json:"compile,omitempty"`
 	// Inputs are context and parameter, numbers kept as written (an
 	// integral float stays a float).
 	Inputs json.RawMessage `json:"inputs,omitempty"`
