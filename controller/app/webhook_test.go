@@ -211,6 +211,21 @@ spec:
 		t.Fatalf("create valid definition: %v", err)
 	}
 
+	// The webhook renders under the same budget: an app that would make
+	// a definition explode is refused, naming the definition.
+	bomb := &v1beta1.ComponentDefinition{}
+	bomb.Name, bomb.Namespace = "bomb", ns
+	bomb.Spec.Schematic = &v1beta1.Schematic{CUE: &v1beta1.CUE{Template: bombTemplate}}
+	if err := c.Create(ctx, bomb); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Create(ctx, parseApp(t, ns, `
+metadata: {name: boom}
+spec: {components: [{name: cm, type: bomb, properties: {count: 2000000000}}]}
+`)); err == nil || !strings.Contains(err.Error(), `component definition "bomb" is over its render budget`) {
+		t.Fatalf("bomb app: %v, want refused over budget", err)
+	}
+
 	// A valid app is admitted and runs; a bad change to it is refused and
 	// the stored spec is untouched.
 	if err := c.Create(ctx, parseApp(t, ns, webApp("good", "nginx:1.0", 0))); err != nil {

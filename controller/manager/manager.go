@@ -6,6 +6,7 @@ package manager
 import (
 	"context"
 	"fmt"
+	"os/exec"
 	"time"
 
 	"k8s.io/client-go/rest"
@@ -61,6 +62,11 @@ type Options struct {
 	WebhookPort    int
 	WebhookHost    string
 	WebhookCertDir string
+	// RenderSandbox starts a render sandbox process (render.Sandbox):
+	// definitions that are not built-ins are compiled and evaluated there
+	// first, under RenderBudget. Nil renders everything in the process.
+	RenderSandbox func() *exec.Cmd
+	RenderBudget  render.Budget
 }
 
 // Client-side limits of the controller's requests to the API server
@@ -123,6 +129,15 @@ func New(cfg *rest.Config, o Options) (manager.Manager, error) {
 	renderer := render.NewRenderer()
 	if o.MemoSize > 0 {
 		renderer.SetMemoSize(o.MemoSize)
+	}
+	if o.RenderSandbox != nil {
+		sb := &render.Sandbox{Budget: o.RenderBudget, Command: o.RenderSandbox}
+		defs, err := builtins.List(context.Background())
+		if err != nil {
+			return nil, err
+		}
+		sb.Trust(defs)
+		renderer.SetSandbox(sb)
 	}
 	r := &app.Reconciler{
 		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Renderer: renderer,

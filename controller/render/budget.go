@@ -221,6 +221,9 @@ func startSandbox(command func() *exec.Cmd) (*sandboxProc, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start %s: %w", cmd.Path, err)
 	}
+	// Should the container run out of memory before the budget kills it,
+	// the kernel picks the sandbox, not the controller.
+	_ = os.WriteFile("/proc/"+strconv.Itoa(cmd.Process.Pid)+"/oom_score_adj", []byte("1000"), 0o644)
 	return &sandboxProc{cmd: cmd, in: in, out: bufio.NewReaderSize(out, 64<<10)}, nil
 }
 
