@@ -125,6 +125,9 @@ func (run *appRun) render(ctx context.Context) error {
 			if err := checkObjectName(o); err != nil {
 				return &renderError{err: fmt.Errorf("component %q: %w", comps[i].Name, err)}
 			}
+			if err := r.checkLane(app, o); err != nil {
+				return &renderError{err: fmt.Errorf("component %q: %w", comps[i].Name, err)}
+			}
 		}
 	}
 	return nil

@@ -82,6 +82,9 @@ type Reconciler struct {
 	Workers int
 	// RevisionLimit is how many ApplicationRevisions are kept per app.
 	RevisionLimit int
+	// CrossNamespace lists the namespaces whose apps may write outside
+	// them (lane.go); nil: DefaultCrossNamespace.
+	CrossNamespace []string
 	Now           func() time.Time
 	// HTTP is the client of workflow steps' HTTP requests (nil: the
 	// default client).

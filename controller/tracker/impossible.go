@@ -1,9 +1,13 @@
 package tracker
 
 import (
+	"context"
+
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/validation/path"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/velad-dev/velad/controller/api/v1beta1"
 )
@@ -34,4 +38,16 @@ func addressable(r v1beta1.ClusterObjectReference) bool {
 // succeed, and no object can match it.
 func cannotExist(err error) bool {
 	return apierrors.IsBadRequest(err) || apierrors.IsInvalid(err)
+}
+
+// managedByAnother reports whether the live object u names carries the
+// labels of an application other than app (it was taken over).
+func managedByAnother(ctx context.Context, r client.Reader, app *v1beta1.Application, u *unstructured.Unstructured) bool {
+	live := u.DeepCopy()
+	if err := r.Get(ctx, client.ObjectKeyFromObject(u), live); err != nil {
+		return false
+	}
+	l := live.GetLabels()
+	name, ns := l[v1beta1.LabelAppName], l[v1beta1.LabelAppNamespace]
+	return name != "" && (name != app.Name || ns != app.Namespace)
 }

@@ -217,7 +217,7 @@ func (t *Tracker) Collect(ctx context.Context, app *v1beta1.Application, revisio
 				kept++
 				continue
 			}
-			gone, err := t.deleteObject(ctx, m.ClusterObjectReference, propagation)
+			gone, err := t.deleteObject(ctx, app, m.ClusterObjectReference, propagation)
 			if err != nil {
 				return deleted, err
 			}
@@ -254,7 +254,7 @@ func (t *Tracker) DeleteAll(ctx context.Context, app *v1beta1.Application, polic
 			if m.SkipGC || strategy == Never {
 				continue
 			}
-			if _, err := t.deleteObject(ctx, m.ClusterObjectReference, propagation); err != nil {
+			if _, err := t.deleteObject(ctx, app, m.ClusterObjectReference, propagation); err != nil {
 				return err
 			}
 		}
@@ -269,8 +269,9 @@ func (t *Tracker) DeleteAll(ctx context.Context, app *v1beta1.Application, polic
 // already gone, whose kind no longer exists, or that cannot exist (its
 // name cannot even be requested, the API server calls the request
 // invalid) counts as deleted: else an app that recorded it could never
-// be deleted.
-func (t *Tracker) deleteObject(ctx context.Context, r v1beta1.ClusterObjectReference, propagation metav1.DeletionPropagation) (bool, error) {
+// be deleted. An object another application has taken over since (its
+// labels name that app) is left to it.
+func (t *Tracker) deleteObject(ctx context.Context, app *v1beta1.Application, r v1beta1.ClusterObjectReference, propagation metav1.DeletionPropagation) (bool, error) {
 	if !addressable(r) {
 		return false, nil
 	}
@@ -279,6 +280,9 @@ func (t *Tracker) deleteObject(ctx context.Context, r v1beta1.ClusterObjectRefer
 	u.SetKind(r.Kind)
 	u.SetNamespace(r.Namespace)
 	u.SetName(r.Name)
+	if managedByAnother(ctx, t.Reader, app, u) {
+		return false, nil
+	}
 	err := t.Client.Delete(ctx, u, client.PropagationPolicy(propagation))
 	if err == nil {
 		return true, nil
