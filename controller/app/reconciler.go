@@ -85,7 +85,7 @@ type Reconciler struct {
 	// CrossNamespace lists the namespaces whose apps may write outside
 	// them (lane.go); nil: DefaultCrossNamespace.
 	CrossNamespace []string
-	Now           func() time.Time
+	Now            func() time.Time
 	// HTTP is the client of workflow steps' HTTP requests (nil: the
 	// default client).
 	HTTP *http.Client

@@ -227,4 +227,3 @@ func procStatus(field string) int64 {
 	}
 	return 0
 }
-
