@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"strings"
 
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
@@ -32,6 +33,8 @@ func main() {
 	var renderMemoryMiB uint64
 	var qps float64
 	flag.StringVar(&o.MetricsAddr, "metrics-bind-address", ":8080", `Prometheus metrics address ("0" to disable)`)
+	flag.BoolVar(&o.MetricsSecure, "metrics-secure", true, "serve metrics over HTTPS to clients the API server authenticates and authorizes (get /metrics); false: plain HTTP to anyone")
+	crossNS := flag.String("cross-namespace-apps", strings.Join(app.DefaultCrossNamespace, ","), `namespaces whose applications may write outside their own namespace and make cluster-scoped objects (comma-separated; "*": every namespace)`)
 	flag.StringVar(&o.ProbeAddr, "health-probe-bind-address", ":8081", "/healthz and /readyz address")
 	flag.BoolVar(&o.LeaderElection, "leader-elect", true, "elect a leader among replicas")
 	flag.StringVar(&o.LeaderElectionNamespace, "leader-election-namespace", os.Getenv("POD_NAMESPACE"), "namespace of the leader lease")
@@ -50,6 +53,12 @@ func main() {
 	zopts.BindFlags(flag.CommandLine)
 	flag.Parse()
 	o.QPS = float32(qps)
+	o.CrossNamespace = []string{}
+	for _, ns := range strings.Split(*crossNS, ",") {
+		if ns = strings.TrimSpace(ns); ns != "" {
+			o.CrossNamespace = append(o.CrossNamespace, ns)
+		}
+	}
 	o.RenderBudget.Memory = renderMemoryMiB << 20
 	if sandbox {
 		self, err := os.Executable()

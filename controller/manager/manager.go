@@ -16,6 +16,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
+	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	"sigs.k8s.io/controller-runtime/pkg/webhook"
 
@@ -33,6 +34,13 @@ import (
 type Options struct {
 	// MetricsAddr serves Prometheus metrics ("0" turns them off).
 	MetricsAddr string
+	// MetricsSecure serves them over HTTPS to clients the API server
+	// authenticates and authorizes (get on the non-resource URL
+	// /metrics), instead of plain HTTP to anyone who reaches the port.
+	MetricsSecure bool
+	// CrossNamespace lists the namespaces whose applications may write
+	// outside them (app.Reconciler.CrossNamespace; nil: vela-system).
+	CrossNamespace []string
 	// ProbeAddr serves /healthz and /readyz ("0" turns them off).
 	ProbeAddr      string
 	LeaderElection bool
@@ -106,7 +114,7 @@ func New(cfg *rest.Config, o Options) (manager.Manager, error) {
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		WebhookServer:           webhookServer,
 		Scheme:                  scheme,
-		Metrics:                 metricsserver.Options{BindAddress: o.MetricsAddr},
+		Metrics:                 metricsOptions(o),
 		HealthProbeBindAddress:  o.ProbeAddr,
 		LeaderElection:          o.LeaderElection,
 		LeaderElectionID:        "velad-controller.core.oam.dev",
@@ -142,6 +150,7 @@ func New(cfg *rest.Config, o Options) (manager.Manager, error) {
 	r := &app.Reconciler{
 		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Renderer: renderer,
 		Builtins: builtins, Resync: o.Resync, Workers: o.Workers, RevisionLimit: o.RevisionLimit,
+		CrossNamespace: o.CrossNamespace,
 	}
 	if err := r.SetupWithManager(mgr); err != nil {
 		return nil, fmt.Errorf("set up application controller: %w", err)
@@ -177,6 +186,18 @@ func New(cfg *rest.Config, o Options) (manager.Manager, error) {
 		}
 	}
 	return mgr, nil
+}
+
+// metricsOptions serves metrics on o.MetricsAddr, behind the API
+// server's authentication and authorization when o.MetricsSecure (with a
+// self-signed certificate: scrapers verify the token, not the server).
+func metricsOptions(o Options) metricsserver.Options {
+	m := metricsserver.Options{BindAddress: o.MetricsAddr}
+	if o.MetricsSecure {
+		m.SecureServing = true
+		m.FilterProvider = filters.WithAuthenticationAndAuthorization
+	}
+	return m
 }
 
 // definitionInstaller installs the built-in definitions once the leader
