@@ -48,7 +48,10 @@ spec: {components: [{name: cm, type: bomb, properties: {count: %d}}]}
 			t.Fatal(err)
 		}
 		// Meanwhile an ordinary app is delivered.
-		up(t, c, parseApp(t, ns, webApp(fmt.Sprintf("web-%d", i), "nginx:1.0", 0)))
+		up(t, c, parseApp(t, ns, fmt.Sprintf(`
+metadata: {name: web-%d}
+spec: {components: [{name: web-%d, type: webservice, properties: {image: nginx}, traits: [{type: scaler, properties: {replicas: 0}}]}]}
+`, i, i)))
 	}
 	for i := range 3 {
 		name := fmt.Sprintf("boom-%d", i)

@@ -146,7 +146,7 @@ func run(bin string, submits int, budget render.Budget, timeout time.Duration) e
 	for i := range submits {
 		start := time.Now()
 		bomb := fmt.Sprintf("metadata: {name: boom-%d}\nspec: {components: [{name: cm, type: bomb, properties: {count: %d}}]}\n", i, 1_000_000_000+i)
-		web := fmt.Sprintf("metadata: {name: web-%d}\nspec: {components: [{name: web, type: webservice, properties: {image: nginx}, traits: [{type: scaler, properties: {replicas: 0}}]}]}\n", i)
+		web := fmt.Sprintf("metadata: {name: web-%d}\nspec: {components: [{name: web-%d, type: webservice, properties: {image: nginx}, traits: [{type: scaler, properties: {replicas: 0}}]}]}\n", i, i)
 		for _, y := range []string{bomb, web} {
 			app, err := parse(y, ns.Name)
 			if err != nil {
