@@ -152,6 +152,7 @@ func TestInstallRejectsBadInput(t *testing.T) {
 		{"unknown value", []string{"--set", "replica=2"}, "replica"},
 		{"value out of its set", []string{"--set", "logLevel=loud"}, "logLevel"},
 		{"pair without a value", []string{"--set", "replicas"}, `--set "replicas"`},
+		{"pair without a key", []string{"--set", "=x"}, `--set "=x": a key is empty`},
 		{"--set without the controller", []string{"--cluster-only", "--set", "replicas=2"}, "drop one of them"},
 	}
 	for _, tc := range cases {

@@ -54,9 +54,68 @@ func Load(fsys fs.FS, dir string) (*chart.Chart, error) {
 // with {a,b}, several pairs separated by commas) into values.
 func ParseSet(values map[string]any, sets []string) error {
 	for _, s := range sets {
+		if err := checkKeys(s); err != nil {
+			return fmt.Errorf("--set %q: %w (want key=value, e.g. replicas=2)", s, err)
+		}
 		if err := strvals.ParseInto(s, values); err != nil {
 			return fmt.Errorf("--set %q: %w (want key=value, e.g. replicas=2)", s, err)
 		}
+	}
+	return nil
+}
+
+// checkKeys refuses a --set whose key, or a part of it, is empty ("=x",
+// "a.=x", "a=1,=2", ""): Helm's parser drops such a pair without a word.
+// Values may hold lists ({a,b}) and escaped characters (\,).
+func checkKeys(s string) error {
+	if s == "" {
+		return fmt.Errorf("nothing to set")
+	}
+	inKey, key, depth := true, strings.Builder{}, 0
+	flush := func() error {
+		k := key.String()
+		key.Reset()
+		switch {
+		case k == "":
+			return fmt.Errorf("a key is empty")
+		case strings.HasPrefix(k, ".") || strings.HasSuffix(k, ".") || strings.Contains(k, ".."):
+			return fmt.Errorf("key %q has an empty part", k)
+		}
+		return nil
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == '\\' && i+1 < len(s) {
+			if inKey {
+				key.WriteByte(s[i+1])
+			}
+			i++
+			continue
+		}
+		if inKey {
+			if c == '=' || c == ',' {
+				if err := flush(); err != nil {
+					return err
+				}
+				inKey = c == ','
+				continue
+			}
+			key.WriteByte(c)
+			continue
+		}
+		switch c {
+		case '{':
+			depth++
+		case '}':
+			depth--
+		case ',':
+			if depth <= 0 {
+				inKey, depth = true, 0
+			}
+		}
+	}
+	if inKey {
+		return flush()
 	}
 	return nil
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/velad-dev/velad/charts"
 	"github.com/velad-dev/velad/charts/release"
+	"github.com/velad-dev/velad/controller/webhook"
 	"github.com/velad-dev/velad/internal/golden"
 )
 
@@ -62,6 +63,12 @@ func TestControllerChartRenders(t *testing.T) {
 		t.Errorf("chart carries %d CRDs, want the 8 OAM kinds", got)
 	}
 	verifyWebhookCert(t, rel.Manifest)
+	// The API server calls the paths the controller serves.
+	for _, path := range []string{webhook.ApplicationPath, webhook.DefinitionPath} {
+		if !strings.Contains(rel.Manifest, "path: "+path+"\n") {
+			t.Errorf("the webhook configuration does not call %s", path)
+		}
+	}
 	// The webhook's certificates are new at every render: pinned redacted.
 	redacted := certData.ReplaceAllString(rel.Manifest, "$1: <redacted>")
 	golden.Assert(t, "testdata/velad-controller.golden.yaml", []byte(redacted))
@@ -155,7 +162,26 @@ func TestParseSet(t *testing.T) {
 	if l, _ := values["l"].([]any); len(l) != 2 {
 		t.Errorf("list = %v", values["l"])
 	}
-	if err := release.ParseSet(map[string]any{}, []string{"a.b"}); err == nil || !strings.Contains(err.Error(), "key=value") {
-		t.Errorf("a pair without a value: err = %v", err)
+	for _, tc := range []struct{ set, want string }{
+		{"a.b", "key=value"},
+		{"=x", `--set "=x": a key is empty`},
+		{"=", `--set "=": a key is empty`},
+		{"replicas=2,=x", "a key is empty"},
+		{"a.=x", `key "a." has an empty part`},
+		{".a=x", `key ".a" has an empty part`},
+		{"a..b=x", `key "a..b" has an empty part`},
+		{"", "nothing to set"},
+		{"a=1,", "a key is empty"},
+	} {
+		values := map[string]any{"keep": "me"}
+		err := release.ParseSet(values, []string{"first=1", tc.set})
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("--set %s: err = %v, want %q", tc.set, err, tc.want)
+		}
+	}
+	// An empty value is a value; lists and escaped commas are values too.
+	values = map[string]any{}
+	if err := release.ParseSet(values, []string{"logLevel=", "l={x,y},m=a\\,b", `n\.o=1`}); err != nil || values["logLevel"] != "" || values["m"] != "a,b" || values["n.o"] != int64(1) {
+		t.Errorf("valid sets: %v, values %v", err, values)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"strings"
 	"sync"
 	"testing"
@@ -19,6 +20,7 @@ import (
 	"github.com/velad-dev/velad/controller/api/v1beta1"
 	"github.com/velad-dev/velad/controller/install"
 	"github.com/velad-dev/velad/controller/manager"
+	"github.com/velad-dev/velad/controller/render"
 	"github.com/velad-dev/velad/internal/testenv"
 )
 
@@ -37,6 +39,13 @@ var env struct {
 }
 
 func TestMain(m *testing.M) {
+	// The test binary is the controller's render sandbox process too.
+	if os.Getenv(render.SandboxEnv) == "1" {
+		if err := render.ServeSandbox(os.Stdin, os.Stdout); err != nil {
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
 	code := testenv.Main(m)
 	teardown()
 	os.Exit(code)
@@ -90,7 +99,12 @@ func startController() error {
 	ctx := context.Background()
 	mgr, err := manager.New(rest.CopyConfig(env.cfg), manager.Options{MetricsAddr: "0", ProbeAddr: "0",
 		InstallDefinitions: true, SkipNameValidation: true, RevisionLimit: 10,
-		WebhookHost: "127.0.0.1", WebhookPort: env.hook.port, WebhookCertDir: env.hook.certDir})
+		WebhookHost: "127.0.0.1", WebhookPort: env.hook.port, WebhookCertDir: env.hook.certDir,
+		RenderSandbox: func() *exec.Cmd {
+			c := exec.Command(os.Args[0])
+			c.Env = append(os.Environ(), render.SandboxEnv+"=1")
+			return c
+		}, RenderBudget: render.Budget{Time: 5 * time.Second, Memory: 128 << 20}})
 	if err != nil {
 		return err
 	}

@@ -126,6 +126,9 @@ func (run *appRun) deployComponents(ctx context.Context, names []string) (workfl
 		}
 	}
 	if !run.book.recordedBefore(entries) {
+		if out, ok := run.claim(ctx, entries); !ok {
+			return out, nil
+		}
 		if err := run.record(ctx, entries); err != nil {
 			return workflow.Outcome{}, err
 		}
@@ -175,6 +178,9 @@ func (run *appRun) deployPostDispatch(ctx context.Context, names []string) (work
 		return workflow.Outcome{Done: true}, nil
 	}
 	if !run.book.recordedBefore(post) {
+		if out, ok := run.claim(ctx, post); !ok {
+			return out, nil
+		}
 		if err := run.record(ctx, post); err != nil {
 			return workflow.Outcome{}, err
 		}
@@ -257,6 +263,10 @@ func (run *appRun) applyEntry(ctx context.Context, e tracker.Entry) (workflow.Ou
 	if err := run.finalized(); err != nil {
 		return workflow.Outcome{}, err
 	}
+	// Not over an object another app manages (took over since).
+	if out, ok := run.owns(ctx, e, run.live[key]); !ok {
+		return out, nil
+	}
 	live, err := run.r.applier().Apply(ctx, e.Object, run.app.Namespace)
 	if err != nil {
 		what := "component " + quote(e.Component)
@@ -312,7 +322,14 @@ func (run *appRun) applyObject(ctx context.Context, step v1beta1.WorkflowStepBas
 		}
 		return workflow.Outcome{}, err
 	}
+	if err := run.r.checkLane(run.app, u); err != nil {
+		return failed("OutsideNamespace", "step %q: %v", step.Name, err), nil
+	}
 	e := tracker.Entry{Object: u}
+	if out, ok := run.claim(ctx, []tracker.Entry{e}); !ok {
+		out.Message = fmt.Sprintf("step %q: %s", step.Name, out.Message)
+		return out, nil
+	}
 	if err := run.record(ctx, []tracker.Entry{e}); err != nil {
 		return workflow.Outcome{}, err
 	}

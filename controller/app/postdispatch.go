@@ -46,6 +46,9 @@ func (run *appRun) postDispatch(ctx context.Context, i int) ([]tracker.Entry, er
 		if err := run.r.applier().Default(a.Object, run.app.Namespace); err != nil {
 			return nil, fmt.Errorf("component %q trait %q: %w", rc.Name, a.Trait, err)
 		}
+		if err := run.r.checkLane(run.app, a.Object); err != nil {
+			return nil, fmt.Errorf("component %q trait %q: %w", rc.Name, a.Trait, err)
+		}
 		rc.Auxiliaries = append(rc.Auxiliaries, a)
 		entries = append(entries, tracker.Entry{Object: a.Object, Component: rc.Name, Trait: a.Trait})
 	}

@@ -11,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/velad-dev/velad/controller/api/v1beta1"
+	"github.com/velad-dev/velad/controller/appcheck"
 	"github.com/velad-dev/velad/controller/definition"
 	"github.com/velad-dev/velad/controller/render"
 	"github.com/velad-dev/velad/controller/revision"
@@ -78,6 +79,10 @@ func (r *Reconciler) newRun(ctx context.Context, app *v1beta1.Application) *appR
 // prepare picks (or makes) the revision and renders it.
 func (run *appRun) prepare(ctx context.Context) error {
 	r, app := run.r, run.app
+	// What the webhook refuses, for apps admitted without it.
+	if err := appcheck.Application(app); err != nil {
+		return &renderError{err: err}
+	}
 	run.defs = r.sourceFor(app.Namespace)
 	used, missing, err := usedDefinitions(ctx, app, run.defs)
 	if err != nil {
@@ -116,6 +121,12 @@ func (run *appRun) render(ctx context.Context) error {
 		for _, o := range comps[i].Objects() {
 			if err := r.applier().Default(o, app.Namespace); err != nil {
 				return fmt.Errorf("component %q: %w", comps[i].Name, err)
+			}
+			if err := checkObjectName(o); err != nil {
+				return &renderError{err: fmt.Errorf("component %q: %w", comps[i].Name, err)}
+			}
+			if err := r.checkLane(app, o); err != nil {
+				return &renderError{err: fmt.Errorf("component %q: %w", comps[i].Name, err)}
 			}
 		}
 	}

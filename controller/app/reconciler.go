@@ -82,7 +82,10 @@ type Reconciler struct {
 	Workers int
 	// RevisionLimit is how many ApplicationRevisions are kept per app.
 	RevisionLimit int
-	Now           func() time.Time
+	// CrossNamespace lists the namespaces whose apps may write outside
+	// them (lane.go); nil: DefaultCrossNamespace.
+	CrossNamespace []string
+	Now            func() time.Time
 	// HTTP is the client of workflow steps' HTTP requests (nil: the
 	// default client).
 	HTTP *http.Client

@@ -11,7 +11,8 @@ import (
 )
 
 // Rollback goes back to the newest earlier revision whose workflow
-// succeeded, skipping one that never finished.
+// succeeded, skipping one that never finished; a running workflow is
+// suspended first.
 func TestWorkflowRollback(t *testing.T) {
 	c, ns := start(t)
 	if _, err := appcli.Rollback(ctx, c, ns, "roll"); err == nil {
@@ -28,6 +29,13 @@ func TestWorkflowRollback(t *testing.T) {
 	up(t, c, parseApp(t, ns, webApp("roll", "nginx:3.0", 2)))
 	waitReplicas(t, c, ns, "web", 2)
 
+	// Not while its workflow runs (as KubeVela): suspend it first.
+	if _, err := appcli.Rollback(ctx, c, ns, "roll"); err == nil || !strings.Contains(err.Error(), "still running") {
+		t.Fatalf("rollback while the workflow runs: err = %v, want refused", err)
+	}
+	if err := appcli.Workflow(ctx, c, ns, "roll", appcli.Suspend); err != nil {
+		t.Fatal(err)
+	}
 	target, err := appcli.Rollback(ctx, c, ns, "roll")
 	if err != nil {
 		t.Fatal(err)

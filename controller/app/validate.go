@@ -12,8 +12,9 @@ import (
 // own, then vela-system's, then the built-ins), applying nothing. Its
 // error is what the admission webhook refuses an application with: an
 // unknown component or trait type, a missing or mistyped parameter, a
-// trait that does not apply to the workload, invalid CUE. Components
-// with inputs are left out: they render when their inputs are there.
+// trait that does not apply to the workload, invalid CUE. (The webhook
+// runs appcheck first.) Components with inputs are left out of the
+// render: they render when their inputs are there.
 func (r *Reconciler) Validate(ctx context.Context, app *v1beta1.Application) error {
 	if componentsHaveInputs(app) {
 		app = app.DeepCopy()

@@ -81,7 +81,8 @@ func newTestWebhook(dir string) (*testWebhook, error) {
 	return &testWebhook{port: port, certDir: certDir, ca: certPEM}, nil
 }
 
-// register is the chart's ValidatingWebhookConfiguration, pointed at
+// register is the chart's ValidatingWebhookConfiguration (applications
+// and definitions), pointed at
 // loopback and limited to labelled namespaces.
 func (w *testWebhook) register(ctx context.Context, c client.Client) error {
 	cfg := &admissionregistrationv1.ValidatingWebhookConfiguration{
@@ -101,6 +102,23 @@ func (w *testWebhook) register(ctx context.Context, c client.Client) error {
 				Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Create, admissionregistrationv1.Update},
 				Rule: admissionregistrationv1.Rule{APIGroups: []string{"core.oam.dev"}, APIVersions: []string{"v1beta1"},
 					Resources: []string{"applications"}, Scope: ptr.To(admissionregistrationv1.NamespacedScope)},
+			}},
+		}, {
+			Name:                    "validate.definitions.core.oam.dev",
+			AdmissionReviewVersions: []string{"v1"},
+			SideEffects:             ptr.To(admissionregistrationv1.SideEffectClassNone),
+			FailurePolicy:           ptr.To(admissionregistrationv1.Fail),
+			TimeoutSeconds:          ptr.To(int32(10)),
+			NamespaceSelector:       &metav1.LabelSelector{MatchLabels: map[string]string{webhookLabel: "on"}},
+			ClientConfig: admissionregistrationv1.WebhookClientConfig{
+				URL:      ptr.To(fmt.Sprintf("https://127.0.0.1:%d%s", w.port, webhook.DefinitionPath)),
+				CABundle: w.ca,
+			},
+			Rules: []admissionregistrationv1.RuleWithOperations{{
+				Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Create, admissionregistrationv1.Update},
+				Rule: admissionregistrationv1.Rule{APIGroups: []string{"core.oam.dev"}, APIVersions: []string{"v1beta1"},
+					Resources: []string{"componentdefinitions", "traitdefinitions", "policydefinitions", "workflowstepdefinitions"},
+					Scope:     ptr.To(admissionregistrationv1.NamespacedScope)},
 			}},
 		}},
 	}
@@ -156,6 +174,56 @@ spec:
 		if !strings.Contains(err.Error(), "denied the request") || !strings.Contains(err.Error(), tc.want) {
 			t.Fatalf("%s: error %q, want the webhook's denial with %q", tc.name, err, tc.want)
 		}
+	}
+
+	// The same trait twice and a dependsOn cycle are refused before
+	// rendering, with what is wrong.
+	for _, tc := range []struct{ yaml, want string }{
+		{`
+metadata: {name: twice}
+spec:
+  components:
+  - {name: web, type: webservice, properties: {image: nginx:1.0}, traits: [{type: scaler}, {type: scaler}]}
+`, `component "web" has trait "scaler" twice`},
+		{`
+metadata: {name: cycle}
+spec:
+  components:
+  - {name: a, type: worker, properties: {image: busybox}, dependsOn: [b]}
+  - {name: b, type: worker, properties: {image: busybox}, dependsOn: [a]}
+`, `component dependsOn cycle: "a" -> "b" -> "a"`},
+	} {
+		if err := c.Create(ctx, parseApp(t, ns, tc.yaml)); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Fatalf("create: %v, want refused with %q", err, tc.want)
+		}
+	}
+
+	// A definition whose CUE does not compile is refused with the
+	// compiler's message; once fixed it is admitted.
+	def := &v1beta1.ComponentDefinition{}
+	def.Name, def.Namespace = "broken", ns
+	def.Spec.Schematic = &v1beta1.Schematic{CUE: &v1beta1.CUE{Template: "output: {apiVersion: \"v1\", kind: \"ConfigMap\"\n"}}
+	if err := c.Create(ctx, def); err == nil || !strings.Contains(err.Error(), `compile component definition "broken"`) || !strings.Contains(err.Error(), "expected '}'") {
+		t.Fatalf("create invalid definition: %v, want refused with the compiler's message", err)
+	}
+	def.Spec.Schematic.CUE.Template = "output: {apiVersion: \"v1\", kind: \"ConfigMap\"}\n"
+	if err := c.Create(ctx, def); err != nil {
+		t.Fatalf("create valid definition: %v", err)
+	}
+
+	// The webhook renders under the same budget: an app that would make
+	// a definition explode is refused, naming the definition.
+	bomb := &v1beta1.ComponentDefinition{}
+	bomb.Name, bomb.Namespace = "bomb", ns
+	bomb.Spec.Schematic = &v1beta1.Schematic{CUE: &v1beta1.CUE{Template: bombTemplate}}
+	if err := c.Create(ctx, bomb); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Create(ctx, parseApp(t, ns, `
+metadata: {name: boom}
+spec: {components: [{name: cm, type: bomb, properties: {count: 2000000000}}]}
+`)); err == nil || !strings.Contains(err.Error(), `component definition "bomb" is over its render budget`) {
+		t.Fatalf("bomb app: %v, want refused over budget", err)
 	}
 
 	// A valid app is admitted and runs; a bad change to it is refused and

@@ -283,6 +283,9 @@ func Rollback(ctx context.Context, c client.Client, ns, name string) (string, er
 		if cur == nil {
 			return fmt.Errorf("the application has no revision yet")
 		}
+		if st := app.Status.Workflow; st != nil && !st.Terminated && !st.Suspend && !st.Finished {
+			return fmt.Errorf("the workflow of %s is still running: suspend or terminate it first ('velad workflow suspend %s'), or wait until it finishes", cur.Name, name)
+		}
 		rev, err := revision.LastSucceeded(ctx, c, app, cur.Revision)
 		if err != nil {
 			return err
@@ -319,6 +322,9 @@ func applyOp(app *v1beta1.Application, op WorkflowOp) error {
 		if st.Terminated {
 			return fmt.Errorf("the workflow is terminated; restart it instead")
 		}
+		if !suspended(st) {
+			return fmt.Errorf("the workflow is not suspended (%s): nothing to resume", workflowState(st))
+		}
 		st.Suspend = false
 		forSteps(st, func(s *v1beta1.StepStatus) {
 			if s.Phase == v1beta1.WorkflowStepSuspending {
@@ -337,6 +343,30 @@ func applyOp(app *v1beta1.Application, op WorkflowOp) error {
 		return fmt.Errorf("unknown workflow operation %q: want suspend, resume, terminate or restart", op)
 	}
 	return nil
+}
+
+// suspended reports whether the workflow waits to be resumed: suspended
+// by hand or at a suspend step.
+func suspended(st *v1beta1.WorkflowStatus) bool {
+	if st.Suspend {
+		return true
+	}
+	found := false
+	forSteps(st, func(s *v1beta1.StepStatus) {
+		found = found || s.Phase == v1beta1.WorkflowStepSuspending
+	})
+	return found
+}
+
+// workflowState says in words what a workflow that is not suspended does.
+func workflowState(st *v1beta1.WorkflowStatus) string {
+	switch {
+	case st.Finished:
+		return "it has finished"
+	case st.Phase != "":
+		return "it is " + st.Phase
+	}
+	return "it is running"
 }
 
 func forSteps(st *v1beta1.WorkflowStatus, f func(*v1beta1.StepStatus)) {

@@ -6,6 +6,7 @@ package manager
 import (
 	"context"
 	"fmt"
+	"os/exec"
 	"time"
 
 	"k8s.io/client-go/rest"
@@ -15,6 +16,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
+	"sigs.k8s.io/controller-runtime/pkg/metrics/filters"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	"sigs.k8s.io/controller-runtime/pkg/webhook"
 
@@ -22,6 +24,7 @@ import (
 	"github.com/velad-dev/velad/controller/api/v1beta1"
 	"github.com/velad-dev/velad/controller/app"
 	"github.com/velad-dev/velad/controller/builtins"
+	"github.com/velad-dev/velad/controller/definition"
 	"github.com/velad-dev/velad/controller/install"
 	"github.com/velad-dev/velad/controller/render"
 	appwebhook "github.com/velad-dev/velad/controller/webhook"
@@ -31,6 +34,13 @@ import (
 type Options struct {
 	// MetricsAddr serves Prometheus metrics ("0" turns them off).
 	MetricsAddr string
+	// MetricsSecure serves them over HTTPS to clients the API server
+	// authenticates and authorizes (get on the non-resource URL
+	// /metrics), instead of plain HTTP to anyone who reaches the port.
+	MetricsSecure bool
+	// CrossNamespace lists the namespaces whose applications may write
+	// outside them (app.Reconciler.CrossNamespace; nil: vela-system).
+	CrossNamespace []string
 	// ProbeAddr serves /healthz and /readyz ("0" turns them off).
 	ProbeAddr      string
 	LeaderElection bool
@@ -60,6 +70,11 @@ type Options struct {
 	WebhookPort    int
 	WebhookHost    string
 	WebhookCertDir string
+	// RenderSandbox starts a render sandbox process (render.Sandbox):
+	// definitions that are not built-ins are compiled and evaluated there
+	// first, under RenderBudget. Nil renders everything in the process.
+	RenderSandbox func() *exec.Cmd
+	RenderBudget  render.Budget
 }
 
 // Client-side limits of the controller's requests to the API server
@@ -99,7 +114,7 @@ func New(cfg *rest.Config, o Options) (manager.Manager, error) {
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		WebhookServer:           webhookServer,
 		Scheme:                  scheme,
-		Metrics:                 metricsserver.Options{BindAddress: o.MetricsAddr},
+		Metrics:                 metricsOptions(o),
 		HealthProbeBindAddress:  o.ProbeAddr,
 		LeaderElection:          o.LeaderElection,
 		LeaderElectionID:        "velad-controller.core.oam.dev",
@@ -123,9 +138,19 @@ func New(cfg *rest.Config, o Options) (manager.Manager, error) {
 	if o.MemoSize > 0 {
 		renderer.SetMemoSize(o.MemoSize)
 	}
+	if o.RenderSandbox != nil {
+		sb := &render.Sandbox{Budget: o.RenderBudget, Command: o.RenderSandbox}
+		defs, err := builtins.List(context.Background())
+		if err != nil {
+			return nil, err
+		}
+		sb.Trust(defs)
+		renderer.SetSandbox(sb)
+	}
 	r := &app.Reconciler{
 		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Renderer: renderer,
 		Builtins: builtins, Resync: o.Resync, Workers: o.Workers, RevisionLimit: o.RevisionLimit,
+		CrossNamespace: o.CrossNamespace,
 	}
 	if err := r.SetupWithManager(mgr); err != nil {
 		return nil, fmt.Errorf("set up application controller: %w", err)
@@ -135,6 +160,11 @@ func New(cfg *rest.Config, o Options) (manager.Manager, error) {
 		// manager starts.
 		webhookServer = mgr.GetWebhookServer()
 		webhookServer.Register(appwebhook.ApplicationPath, &webhook.Admission{Handler: appwebhook.NewApplicationHandler(scheme, r.Validate)})
+		webhookServer.Register(appwebhook.DefinitionPath, &webhook.Admission{Handler: appwebhook.NewDefinitionHandler(scheme,
+			func(_ context.Context, d *definition.Definition) error {
+				_, err := renderer.Compile(d)
+				return err
+			})})
 	}
 	if o.InstallDefinitions {
 		if err := mgr.Add(definitionInstaller{c: mgr.GetClient()}); err != nil {
@@ -156,6 +186,18 @@ func New(cfg *rest.Config, o Options) (manager.Manager, error) {
 		}
 	}
 	return mgr, nil
+}
+
+// metricsOptions serves metrics on o.MetricsAddr, behind the API
+// server's authentication and authorization when o.MetricsSecure (with a
+// self-signed certificate: scrapers verify the token, not the server).
+func metricsOptions(o Options) metricsserver.Options {
+	m := metricsserver.Options{BindAddress: o.MetricsAddr}
+	if o.MetricsSecure {
+		m.SecureServing = true
+		m.FilterProvider = filters.WithAuthenticationAndAuthorization
+	}
+	return m
 }
 
 // definitionInstaller installs the built-in definitions once the leader

@@ -35,6 +35,10 @@ type Renderer struct {
 	memo   memo
 
 	statuses *statusCache
+
+	// sandbox, when set, checks untrusted templates against a render
+	// budget before they are compiled or evaluated here (budget.go).
+	sandbox *Sandbox
 }
 
 // engine evaluates CUE for one goroutine at a time.
@@ -159,6 +163,9 @@ func (r *engine) compile(d *definition.Definition) (*Template, error) {
 		c := *t
 		c.Def = d
 		return &c, nil
+	}
+	if err := r.sandboxCheck(d, true, nil, nil); err != nil {
+		return nil, err
 	}
 	v, f, err := r.build(d.Name+".cue", d.Template())
 	if err != nil {

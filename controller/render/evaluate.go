@@ -55,6 +55,10 @@ func (r *engine) evaluate(t *Template, ctxMap map[string]any, props map[string]a
 }
 
 func (r *engine) evaluateInputs(t *Template, ctxMap, props map[string]any) (cue.Value, map[string]any, error) {
+	// Within the render budget? (A sandbox evaluates it first.)
+	if err := r.sandboxCheck(t.Def, false, ctxMap, props); err != nil {
+		return cue.Value{}, nil, err
+	}
 	// One unification with parameter and context together: each FillPath
 	// would evaluate the whole template again.
 	inputs, err := r.toValue(map[string]any{"parameter": props, "context": ctxMap})

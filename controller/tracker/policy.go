@@ -96,6 +96,11 @@ func (p Policy) StrategyFor(m v1beta1.ManagedResource) (Strategy, metav1.Deletio
 	return OnAppUpdate, metav1.DeletePropagationBackground
 }
 
+// Selects reports whether s picks m (of a component of componentType).
+func (s Selector) Selects(m v1beta1.ManagedResource, componentType string) bool {
+	return s.selects(m, componentType)
+}
+
 func (s Selector) selects(m v1beta1.ManagedResource, componentType string) bool {
 	oamType := "COMPONENT"
 	if m.Trait != "" {

@@ -217,7 +217,7 @@ func (t *Tracker) Collect(ctx context.Context, app *v1beta1.Application, revisio
 				kept++
 				continue
 			}
-			gone, err := t.deleteObject(ctx, m.ClusterObjectReference, propagation)
+			gone, err := t.deleteObject(ctx, app, m.ClusterObjectReference, propagation)
 			if err != nil {
 				return deleted, err
 			}
@@ -240,6 +240,11 @@ func (t *Tracker) Collect(ctx context.Context, app *v1beta1.Application, revisio
 func (t *Tracker) DeleteAll(ctx context.Context, app *v1beta1.Application, policy Policy) error {
 	all, err := t.List(ctx, app)
 	if err != nil {
+		if cannotExist(err) {
+			// The app's name or namespace is no label value: no tracker
+			// can carry it, so there is nothing to delete.
+			return nil
+		}
 		return err
 	}
 	for i := range all {
@@ -249,7 +254,7 @@ func (t *Tracker) DeleteAll(ctx context.Context, app *v1beta1.Application, polic
 			if m.SkipGC || strategy == Never {
 				continue
 			}
-			if _, err := t.deleteObject(ctx, m.ClusterObjectReference, propagation); err != nil {
+			if _, err := t.deleteObject(ctx, app, m.ClusterObjectReference, propagation); err != nil {
 				return err
 			}
 		}
@@ -261,18 +266,28 @@ func (t *Tracker) DeleteAll(ctx context.Context, app *v1beta1.Application, polic
 }
 
 // deleteObject deletes one object (dependents: propagation); an object that is
-// already gone, or whose kind no longer exists, counts as deleted.
-func (t *Tracker) deleteObject(ctx context.Context, r v1beta1.ClusterObjectReference, propagation metav1.DeletionPropagation) (bool, error) {
+// already gone, whose kind no longer exists, or that cannot exist (its
+// name cannot even be requested, the API server calls the request
+// invalid) counts as deleted: else an app that recorded it could never
+// be deleted. An object another application has taken over since (its
+// labels name that app) is left to it.
+func (t *Tracker) deleteObject(ctx context.Context, app *v1beta1.Application, r v1beta1.ClusterObjectReference, propagation metav1.DeletionPropagation) (bool, error) {
+	if !addressable(r) {
+		return false, nil
+	}
 	u := &unstructured.Unstructured{}
 	u.SetAPIVersion(r.APIVersion)
 	u.SetKind(r.Kind)
 	u.SetNamespace(r.Namespace)
 	u.SetName(r.Name)
+	if managedByAnother(ctx, t.Reader, app, u) {
+		return false, nil
+	}
 	err := t.Client.Delete(ctx, u, client.PropagationPolicy(propagation))
 	if err == nil {
 		return true, nil
 	}
-	if apierrors.IsNotFound(err) || meta.IsNoMatchError(err) {
+	if apierrors.IsNotFound(err) || meta.IsNoMatchError(err) || cannotExist(err) {
 		return false, nil
 	}
 	return false, fmt.Errorf("delete %s %s/%s: %w", r.Kind, r.Namespace, r.Name, err)

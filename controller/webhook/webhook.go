@@ -1,7 +1,8 @@
 // Package webhook is the controller's validating admission webhook for
-// Applications: an application that does not render is refused when it is
-// created or changed, with the renderer's message, instead of being
-// accepted and failing later in its status.
+// Applications and X-Definitions: an application that would get stuck
+// (appcheck) or does not render, and a definition whose CUE does not
+// compile, are refused when created or changed, with the message, instead
+// of being accepted and failing later in a status.
 package webhook
 
 import (
@@ -14,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	"github.com/velad-dev/velad/controller/api/v1beta1"
+	"github.com/velad-dev/velad/controller/appcheck"
 )
 
 // ApplicationPath is where the API server sends Application reviews; the
@@ -34,7 +36,8 @@ func NewApplicationHandler(scheme *runtime.Scheme, validate Validator) *Applicat
 	return &ApplicationHandler{validate: validate, decoder: admission.NewDecoder(scheme)}
 }
 
-// Handle refuses an application whose new spec does not render. Updates
+// Handle refuses an application whose new spec appcheck refuses or that
+// does not render. Updates
 // that leave the spec as it was (the controller's finalizer, labels,
 // annotations) and deletions are let through without rendering.
 func (h *ApplicationHandler) Handle(ctx context.Context, req admission.Request) admission.Response {
@@ -56,6 +59,9 @@ func (h *ApplicationHandler) Handle(ctx context.Context, req admission.Request) 
 		if equality.Semantic.DeepEqual(old.Spec, app.Spec) {
 			return admission.Allowed("spec unchanged")
 		}
+	}
+	if err := appcheck.Application(app); err != nil {
+		return admission.Denied(err.Error())
 	}
 	if err := h.validate(ctx, app); err != nil {
 		return admission.Denied(err.Error())
