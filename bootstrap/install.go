@@ -60,6 +60,9 @@ type installer struct {
 
 	kube kubernetes.Interface
 	ctrl client.Client
+	// started is when this run started the daemon; the node's Ready
+	// condition counts only when its kubelet posted it after that.
+	started time.Time
 }
 
 // Install runs the install steps.

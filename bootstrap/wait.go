@@ -43,17 +43,27 @@ func waitFor(ctx context.Context, timeout time.Duration, what string, cond func(
 
 // NodeReady reports whether the node is Ready.
 func NodeReady(ctx context.Context, cs kubernetes.Interface, node string) (bool, string) {
+	return NodeReadySince(ctx, cs, node, time.Time{})
+}
+
+// NodeReadySince is NodeReady for a Ready condition whose heartbeat the
+// kubelet posted at or after since (to the second, as the API keeps it).
+func NodeReadySince(ctx context.Context, cs kubernetes.Interface, node string, since time.Time) (bool, string) {
 	n, err := cs.CoreV1().Nodes().Get(ctx, node, metav1.GetOptions{})
 	if err != nil {
 		return false, err.Error()
 	}
 	for _, c := range n.Status.Conditions {
-		if c.Type == corev1.NodeReady {
-			if c.Status == corev1.ConditionTrue {
-				return true, "Ready"
-			}
-			return false, "NotReady: " + c.Message
+		if c.Type != corev1.NodeReady {
+			continue
 		}
+		if c.LastHeartbeatTime.Time.Before(since.Truncate(time.Second)) {
+			return false, "waiting for the kubelet to post a fresh status (last at " + c.LastHeartbeatTime.Format(time.TimeOnly) + ")"
+		}
+		if c.Status == corev1.ConditionTrue {
+			return true, "Ready"
+		}
+		return false, "NotReady: " + c.Message
 	}
 	return false, "no Ready condition yet"
 }

@@ -152,6 +152,24 @@ func TestNodeLifecycle(t *testing.T) {
 		t.Fatalf("velad image ls:\n%s", out)
 	}
 
+	// velad stop, then velad start: start returns only once the node is
+	// Ready from a status its kubelet posted after the start (not the
+	// condition left from before the stop), and the app serves again.
+	runOK(t, time.Minute, bin, "stop")
+	startedAt := time.Now().Truncate(time.Second)
+	runOK(t, 4*time.Minute, bin, "start", "--timeout", "3m")
+	node, err := cs.CoreV1().Nodes().Get(ctx, nodeName, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range node.Status.Conditions {
+		if c.Type == corev1.NodeReady && (c.Status != corev1.ConditionTrue || c.LastHeartbeatTime.Time.Before(startedAt)) {
+			t.Fatalf("velad start returned before a fresh Ready status: %s, heartbeat %s, started %s", c.Status, c.LastHeartbeatTime, startedAt)
+		}
+	}
+	waitPodsRunning(t, cs, helloPods)
+	assertHTTP(t, "http://"+svc+"/", "Hello World")
+
 	// Installing again on an installed machine is safe: same pods, same data.
 	// It upgrades the controller's Helm release too: a changed value rolls
 	// out, and install waits for the new pod.
