@@ -195,3 +195,39 @@ func TestOrder(t *testing.T) {
 		t.Errorf("unknown addon: %v", err)
 	}
 }
+
+func TestSelect(t *testing.T) {
+	af, cf := files(map[string]string{
+		"flux":    meta("flux", "default: true\n"),
+		"ingress": meta("ingress", "default: true\n"),
+		"rollout": meta("rollout", "default: true\ndependencies: [flux]\n"),
+		"extra":   meta("extra", "dependencies: [flux]\n"),
+	}, nil)
+	reg, err := addons.LoadFS(af, cf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		disabled []string
+		want     string
+		wantErr  string
+	}{
+		{want: "flux ingress rollout"},
+		{disabled: []string{"ingress"}, want: "flux rollout"},
+		{disabled: []string{"rollout", "flux"}, want: "ingress"},
+		{disabled: []string{"extra"}, want: "flux ingress rollout"}, // not a default: nothing to leave out
+		{disabled: []string{"flux"}, wantErr: "addon flux cannot be left out: rollout depends on it"},
+		{disabled: []string{"traefik"}, wantErr: `unknown addon "traefik"`},
+	} {
+		got, err := reg.Select(tc.disabled)
+		if tc.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("Select(%v) = %v, %v; want error %q", tc.disabled, got, err, tc.wantErr)
+			}
+			continue
+		}
+		if err != nil || strings.Join(got, " ") != tc.want {
+			t.Errorf("Select(%v) = %v, %v; want %s", tc.disabled, got, err, tc.want)
+		}
+	}
+}

@@ -58,3 +58,49 @@ func indexOf(list []string, s string) int {
 	}
 	return -1
 }
+
+// Select is what `velad install` enables: the default addons but those
+// disabled (--disable-addon), and what they depend on. Naming an unknown
+// addon, or leaving out one that a kept addon needs, is an error.
+func (r *Registry) Select(disabled []string) ([]string, error) {
+	off := map[string]bool{}
+	for _, n := range disabled {
+		if _, err := r.Get(n); err != nil {
+			return nil, err
+		}
+		off[n] = true
+	}
+	var keep []string
+	for _, n := range r.Defaults() {
+		if !off[n] {
+			keep = append(keep, n)
+		}
+	}
+	order, err := r.Order(keep...)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, a := range order {
+		if off[a.Name] {
+			var needs []string
+			for _, k := range keep {
+				if deps, _ := r.Order(k); contains(deps, a.Name) {
+					needs = append(needs, k)
+				}
+			}
+			return nil, fmt.Errorf("addon %s cannot be left out: %s depends on it (disable those too)", a.Name, strings.Join(needs, ", "))
+		}
+		out = append(out, a.Name)
+	}
+	return out, nil
+}
+
+func contains(list []*Addon, name string) bool {
+	for _, a := range list {
+		if a.Name == name {
+			return true
+		}
+	}
+	return false
+}
