@@ -66,6 +66,16 @@ func (p *stepProgress) Done(err error, took time.Duration) {
 
 func (p *stepProgress) Note(msg string) { fmt.Fprintln(p.out, msg) }
 
+// Update shows the running step's latest state: beside the spinner on a
+// terminal, else as a line of its own.
+func (p *stepProgress) Update(msg string) {
+	if p.bar != nil {
+		p.bar.Describe(p.name + ": " + msg)
+		return
+	}
+	fmt.Fprintf(p.out, "  … %s\n", msg)
+}
+
 func printStatus(w io.Writer, app *v1beta1.Application, tree bool, res []appcli.Resource) error {
 	st := app.Status
 	fmt.Fprintf(w, "Application: %s\nNamespace:   %s\nPhase:       %s\n", app.Name, app.Namespace, st.Phase)

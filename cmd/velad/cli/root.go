@@ -50,6 +50,7 @@ func NewRootCommand() *cobra.Command {
 		newKubectlCommand(),
 		newImageCommand(),
 		newTokenCommand(),
+		newAddonCommand(),
 	)
 	return root
 }
