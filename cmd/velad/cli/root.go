@@ -51,6 +51,7 @@ func NewRootCommand() *cobra.Command {
 		newImageCommand(),
 		newTokenCommand(),
 		newAddonCommand(),
+		newChartCommand(),
 	)
 	return root
 }
