@@ -1,18 +1,11 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
-	"io"
-	"os"
-	"path/filepath"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
-	"k8s.io/client-go/tools/clientcmd"
-	"sigs.k8s.io/yaml"
 
 	"github.com/velad-dev/velad/addons"
 	"github.com/velad-dev/velad/addons/lifecycle"
@@ -52,18 +45,6 @@ func (f *addonFlags) manager(p lifecycle.Progress, names ...string) (*lifecycle.
 	})
 }
 
-// kubeconfigPath is the kubeconfig file to use: the flag, else the one
-// $KUBECONFIG names, else velad's admin kubeconfig.
-func kubeconfigPath(flag string) string {
-	if flag != "" {
-		return flag
-	}
-	if env := os.Getenv(clientcmd.RecommendedConfigPathEnvVar); env != "" {
-		return filepath.SplitList(env)[0]
-	}
-	return appcli.DefaultKubeconfig
-}
-
 func newAddonCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "addon",
@@ -99,21 +80,7 @@ func newAddonListCommand() *cobra.Command {
 			if output != "" {
 				return printStructured(cmd.OutOrStdout(), output, infos)
 			}
-			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "NAME\tVERSION\tENABLED\tHEALTH\tDESCRIPTION")
-			for _, i := range infos {
-				enabled, health := "no", "-"
-				if i.Enabled {
-					enabled = "yes"
-					health = tick(i.Healthy) + " " + i.Health
-				}
-				version := i.Version
-				if i.Installed != "" && i.Installed != i.Version {
-					version = i.Installed + " (velad carries " + i.Version + ")"
-				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", i.Name, version, enabled, health, i.Description)
-			}
-			return tw.Flush()
+			return printAddonList(cmd.OutOrStdout(), infos)
 		},
 	}
 	f.bind(cmd)
@@ -239,127 +206,4 @@ func newAddonStatusCommand() *cobra.Command {
 	f.bind(cmd)
 	cmd.Flags().StringVarP(&output, "output", "o", "", "json or yaml (default: text)")
 	return cmd
-}
-
-func printAddonStatus(w io.Writer, r *lifecycle.Report) {
-	state := "not enabled ('velad addon enable " + r.Name + "' enables it)"
-	if r.Enabled {
-		state = "enabled, " + map[bool]string{true: "healthy", false: "unhealthy"}[r.Healthy]
-	}
-	fmt.Fprintf(w, "Addon:       %s %s\n", r.Name, r.Version)
-	fmt.Fprintf(w, "State:       %s\n", state)
-	fmt.Fprintf(w, "Description: %s\n", r.Description)
-	fmt.Fprintf(w, "Namespace:   %s\n", r.Namespace)
-	if len(r.Dependencies) > 0 {
-		fmt.Fprintf(w, "Depends on:  %s\n", strings.Join(r.Dependencies, ", "))
-	}
-	if rel := r.Release; rel != nil {
-		fmt.Fprintf(w, "Release:     %s/%s revision %d, %s, chart %s, updated %s\n",
-			rel.Namespace, rel.Name, rel.Revision, rel.Status, rel.Chart, rel.Updated.Local().Format(time.DateTime))
-	}
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	if len(r.Workloads) > 0 {
-		fmt.Fprintln(tw, "\nWorkloads:")
-		for _, wl := range r.Workloads {
-			fmt.Fprintf(tw, "  %s %s %s\t%s\n", tick(wl.Ready), wl.Kind, wl.Name, wl.State)
-		}
-	}
-	if len(r.Pods) > 0 {
-		fmt.Fprintln(tw, "\nPods:")
-		for _, p := range r.Pods {
-			fmt.Fprintf(tw, "  %s %s\t%s\trestarts %d\t%s\n", tick(p.Ready), p.Name, p.Phase, p.Restarts, p.Problem)
-		}
-	}
-	if len(r.Definitions) > 0 {
-		fmt.Fprintln(tw, "\nDefinitions:")
-		for _, d := range r.Definitions {
-			present := "present"
-			if !d.Present {
-				present = "missing"
-			}
-			fmt.Fprintf(tw, "  %s %s %s\t%s\n", tick(d.Present || !r.Enabled), d.Kind, d.Name, present)
-		}
-	}
-	tw.Flush()
-	if len(r.Problems) > 0 {
-		fmt.Fprintln(w, "\nUnhealthy:")
-		for _, p := range r.Problems {
-			fmt.Fprintf(w, "  - %s\n", p)
-		}
-	}
-}
-
-// tick marks a check: ✓ or ✗.
-func tick(ok bool) string {
-	if ok {
-		return "✓"
-	}
-	return "✗"
-}
-
-func checkOutput(o string) error {
-	if o != "" && o != "json" && o != "yaml" {
-		return fmt.Errorf("--output %q: want json or yaml", o)
-	}
-	return nil
-}
-
-func printStructured(w io.Writer, format string, v any) error {
-	var (
-		data []byte
-		err  error
-	)
-	if format == "json" {
-		data, err = json.MarshalIndent(v, "", "  ")
-		data = append(data, '\n')
-	} else {
-		data, err = yaml.Marshal(v)
-	}
-	if err != nil {
-		return err
-	}
-	_, err = w.Write(data)
-	return err
-}
-
-// exactArgs wants n arguments, naming them in the error.
-func exactArgs(n int, names string) cobra.PositionalArgs {
-	return func(cmd *cobra.Command, args []string) error {
-		if len(args) != n {
-			return fmt.Errorf("'%s' takes %s; see '%s --help'", cmd.CommandPath(), names, cmd.CommandPath())
-		}
-		return nil
-	}
-}
-
-// addonProgress shows each step of enabling or disabling as an install
-// step (a spinner on a terminal, a ✓ line when it is done).
-type addonProgress struct {
-	steps   *stepProgress
-	active  bool
-	begin   time.Time
-	waiting string
-}
-
-func (p *addonProgress) Step(msg string) {
-	if p.active {
-		p.steps.Done(nil, time.Since(p.begin))
-	}
-	p.steps.Start(msg)
-	p.active, p.begin, p.waiting = true, time.Now(), ""
-}
-
-func (p *addonProgress) Waiting(msg string) {
-	if msg == p.waiting {
-		return
-	}
-	p.waiting = msg
-	p.steps.Update(msg)
-}
-
-func (p *addonProgress) finish(err error) {
-	if p.active {
-		p.steps.Done(err, time.Since(p.begin))
-		p.active = false
-	}
 }

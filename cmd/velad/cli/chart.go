@@ -3,8 +3,6 @@ package cli
 import (
 	"fmt"
 	"os"
-	"text/tabwriter"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -98,12 +96,7 @@ func newChartListCommand() *cobra.Command {
 			if output != "" {
 				return printStructured(cmd.OutOrStdout(), output, entries)
 			}
-			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "NAME\tVERSION\tAPP VERSION\tSIZE\tPUSHED")
-			for _, e := range entries {
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", e.Name, e.Version, e.AppVersion, e.Size, e.Created.Local().Format(time.DateTime))
-			}
-			return tw.Flush()
+			return printChartList(cmd.OutOrStdout(), entries)
 		},
 	}
 	cmd.Flags().StringVar(&kubeconfig, "kubeconfig", "", "kubeconfig file (default $KUBECONFIG, else "+appcli.DefaultKubeconfig+")")
