@@ -122,7 +122,14 @@ func (m *Manager) enable(ctx context.Context, p *Plan) (Outcome, error) {
 	case last != nil && last.Info.Status == helmrelease.StatusDeployed && digest(last.Chart, last.Config) == p.Digest:
 		o.Action = Unchanged
 		m.o.Progress.Step(fmt.Sprintf("Addon %s %s is already enabled (%s)", a.Name, a.Version, where))
-		// Put back a definition someone deleted.
+		// Put back the controller's access or a definition someone deleted.
+		crds, err := crdDocs(p.Chart)
+		if err != nil {
+			return o, err
+		}
+		if err := m.applyControllerAccess(ctx, a, crds); err != nil {
+			return o, err
+		}
 		if err := m.applyDefinitions(ctx, a); err != nil {
 			return o, err
 		}
@@ -149,6 +156,9 @@ func (m *Manager) install(ctx context.Context, rc *release.Client, p *Plan, last
 		return err
 	}
 	if err := install.ApplyCRDs(ctx, m.c, crds, m.o.Timeout); err != nil {
+		return err
+	}
+	if err := m.applyControllerAccess(ctx, a, crds); err != nil {
 		return err
 	}
 	if _, err := rc.Apply(ctx, a.ReleaseName(), p.Chart, p.Values, m.o.Timeout); err != nil {
