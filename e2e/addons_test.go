@@ -124,14 +124,16 @@ func TestAddons(t *testing.T) {
 		// A version the repository does not have: the app is unhealthy
 		// and says why, in Flux's words, naming the component.
 		up("9.9.9", "two", false)
+		const reason = "no 'hello' chart with version matching '9.9.9' found"
 		var msg string
-		waitFor(t, 2*time.Minute, "the app to report the missing version", func() bool {
+		deadline := time.Now().Add(2 * time.Minute)
+		for !strings.Contains(msg, reason) && time.Now().Before(deadline) {
+			time.Sleep(time.Second)
 			out, _ := exec.Command(bin, append([]string{"status", "charted"}, kc...)...).CombinedOutput()
 			msg = string(out)
-			return strings.Contains(msg, "9.9.9") && strings.Contains(msg, "unhealthy")
-		})
-		if !strings.Contains(msg, "hello-chart") || !strings.Contains(msg, "no 'hello' chart with version matching '9.9.9' found") {
-			t.Errorf("velad status charted does not name the component and Flux's reason:\n%s", msg)
+		}
+		if !strings.Contains(msg, reason) || !strings.Contains(msg, "hello-chart  unhealthy") {
+			t.Errorf("velad status charted does not show the component unhealthy with Flux's reason %q within 2m:\n%s", reason, msg)
 		}
 
 		// Deleting the app uninstalls the release.

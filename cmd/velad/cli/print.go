@@ -129,21 +129,7 @@ func printStatus(w io.Writer, app *v1beta1.Application, tree bool, res []appcli.
 				name = "(workflow)"
 			}
 			fmt.Fprintf(w, "  %s\n", name)
-			list := byComp[comp]
-			for i, r := range list {
-				branch := "├─"
-				if i == len(list)-1 {
-					branch = "└─"
-				}
-				obj := r.Ref.Kind + " " + r.Ref.Name
-				if r.Ref.Namespace != "" {
-					obj = r.Ref.Kind + " " + r.Ref.Namespace + "/" + r.Ref.Name
-				}
-				if r.Trait != "" {
-					obj += " (trait " + r.Trait + ")"
-				}
-				fmt.Fprintf(w, "  %s %s\n", branch, obj)
-			}
+			printTree(w, "  ", byComp[comp])
 		}
 	} else if len(st.AppliedResources) > 0 {
 		fmt.Fprintln(w, "\nResources:")
@@ -152,6 +138,26 @@ func printStatus(w io.Writer, app *v1beta1.Application, tree bool, res []appcli.
 		}
 	}
 	return nil
+}
+
+// printTree prints resources as branches below indent, each with the
+// objects made on its behalf (a HelmRelease's) one level deeper.
+func printTree(w io.Writer, indent string, list []appcli.Resource) {
+	for i, r := range list {
+		branch, below := "├─", "│  "
+		if i == len(list)-1 {
+			branch, below = "└─", "   "
+		}
+		obj := r.Ref.Kind + " " + r.Ref.Name
+		if r.Ref.Namespace != "" {
+			obj = r.Ref.Kind + " " + r.Ref.Namespace + "/" + r.Ref.Name
+		}
+		if r.Trait != "" {
+			obj += " (trait " + r.Trait + ")"
+		}
+		fmt.Fprintf(w, "%s%s %s\n", indent, branch, obj)
+		printTree(w, indent+below, r.Children)
+	}
 }
 
 // progress summarises the workflow steps: " (web: succeeded, db: running)".
