@@ -9,6 +9,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -136,6 +137,17 @@ func TestLifecycle(t *testing.T) {
 	if err := c.Get(ctx, client.ObjectKey{Name: "widgets.test.velad.dev"}, crd); err != nil {
 		t.Errorf("the chart's CRD: %v", err)
 	}
+	// The controller may manage the CRD's kind (aggregated into its role).
+	access := &rbacv1.ClusterRole{}
+	if err := c.Get(ctx, client.ObjectKey{Name: "velad-addon-demo"}, access); err != nil {
+		t.Fatalf("the controller's access to the addon's kinds: %v", err)
+	}
+	if access.Labels[lifecycle.AggregateToController] != "true" || len(access.Rules) != 1 || access.Rules[0].APIGroups[0] != "test.velad.dev" {
+		t.Errorf("ClusterRole velad-addon-demo: labels %v rules %+v", access.Labels, access.Rules)
+	}
+	if err := c.Get(ctx, client.ObjectKey{Name: "velad-addon-base"}, &rbacv1.ClusterRole{}); !apierrors.IsNotFound(err) {
+		t.Errorf("an addon without CRDs got a ClusterRole: %v", err)
+	}
 	mark := &v1beta1.TraitDefinition{}
 	if err := c.Get(ctx, client.ObjectKey{Namespace: "vela-system", Name: "demo-mark"}, mark); err != nil {
 		t.Fatalf("the addon's trait: %v", err)
@@ -149,6 +161,9 @@ func TestLifecycle(t *testing.T) {
 	if err := c.Delete(ctx, mark); err != nil {
 		t.Fatal(err)
 	}
+	if err := c.Delete(ctx, access); err != nil {
+		t.Fatal(err)
+	}
 	progress.lines = nil
 	if out, err = m.Enable(ctx, "demo", []string{"greeting=hi"}); err != nil {
 		t.Fatal(err)
@@ -160,6 +175,9 @@ func TestLifecycle(t *testing.T) {
 	assertRelease(t, demo, "demo", 1)
 	if err := c.Get(ctx, client.ObjectKey{Namespace: "vela-system", Name: "demo-mark"}, &v1beta1.TraitDefinition{}); err != nil {
 		t.Errorf("deleted trait not put back: %v", err)
+	}
+	if err := c.Get(ctx, client.ObjectKey{Name: "velad-addon-demo"}, &rbacv1.ClusterRole{}); err != nil {
+		t.Errorf("deleted ClusterRole not put back: %v", err)
 	}
 
 	// New values upgrade.
