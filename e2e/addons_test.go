@@ -75,7 +75,7 @@ func TestAddons(t *testing.T) {
 		}{
 			{[]string{"addon", "enable", "nope"}, `velad: unknown addon "nope" (velad carries: fluxcd)`},
 			{[]string{"addon", "enable", "fluxcd", "--set", "concurrent=many"}, "velad: addon fluxcd: invalid values for chart fluxcd: concurrent:"},
-			{[]string{"addon", "enable", "fluxcd", "--set", "=x"}, `velad: addon fluxcd: --set "=x" sets nothing`},
+			{[]string{"addon", "enable", "fluxcd", "--set", "=x"}, `velad: addon fluxcd: --set "=x": a key is empty`},
 			{[]string{"addon", "status", "nope"}, `velad: unknown addon "nope"`},
 		} {
 			assertFails(t, bin, append(tc.args, kc...), tc.want)
