@@ -3,6 +3,7 @@ package bootstrap
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"k8s.io/client-go/kubernetes"
@@ -24,6 +25,10 @@ type InstallOptions struct {
 	// Controller is the application controller's chart and values; nil
 	// installs the cluster only (--cluster-only).
 	Controller *ControllerChart
+	// Addons are enabled after the controller (the default ones but those
+	// --disable-addon names; what they depend on comes first). Ignored
+	// without a controller.
+	Addons []string
 }
 
 // InstallSteps lists what `velad install` does, in order. Each step is a
@@ -46,10 +51,14 @@ func InstallSteps(o *InstallOptions) []Step {
 	if o.Controller == nil {
 		return steps
 	}
-	return append(steps,
+	steps = append(steps,
 		Step{"Installing the velad controller (Helm release " + ControllerNamespace + "/" + ControllerRelease + ")", in.installController},
 		Step{"Waiting for the velad controller and its definitions", in.waitController},
 	)
+	if len(o.Addons) == 0 {
+		return steps
+	}
+	return append(steps, Step{"Enabling the default addons (" + strings.Join(o.Addons, ", ") + ")", in.enableAddons})
 }
 
 // installer is one run of `velad install`: the options, and the cluster's

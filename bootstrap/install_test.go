@@ -36,6 +36,42 @@ func TestInstallStepsController(t *testing.T) {
 	}
 }
 
+// The addons are enabled last, after the controller is ready, and only
+// with the controller (--cluster-only has neither); with none left (every
+// default one disabled) there is no addon step.
+func TestInstallStepsAddons(t *testing.T) {
+	names := func(o *InstallOptions) []string {
+		var out []string
+		for _, s := range InstallSteps(o) {
+			out = append(out, s.Name)
+		}
+		return out
+	}
+	cases := []struct {
+		name string
+		o    InstallOptions
+		want string // the last step
+	}{
+		{"with addons", InstallOptions{Controller: &ControllerChart{}, Addons: []string{"fluxcd", "ingress"}}, "Enabling the default addons (fluxcd, ingress)"},
+		{"every addon disabled", InstallOptions{Controller: &ControllerChart{}}, "Waiting for the velad controller and its definitions"},
+		{"cluster only", InstallOptions{Addons: []string{"fluxcd"}}, "Waiting for local-path storage"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.o.Daemon = NewDaemon()
+			got := names(&tc.o)
+			if got[len(got)-1] != tc.want {
+				t.Errorf("last step %q, want %q:\n%s", got[len(got)-1], tc.want, strings.Join(got, "\n"))
+			}
+			for _, n := range got[:len(got)-1] {
+				if strings.Contains(n, "addon") {
+					t.Errorf("addon step %q before the last", n)
+				}
+			}
+		})
+	}
+}
+
 func TestSplitImage(t *testing.T) {
 	for _, tc := range []struct{ ref, repo, tag string }{
 		{"docker.io/velad/controller:0.1.0-abc", "docker.io/velad/controller", "0.1.0-abc"},

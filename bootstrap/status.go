@@ -6,6 +6,8 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/velad-dev/velad/addons"
+	"github.com/velad-dev/velad/addons/lifecycle"
 	"github.com/velad-dev/velad/embedded/config"
 	"github.com/velad-dev/velad/internal/rollout"
 )
@@ -17,8 +19,8 @@ type StatusLine struct {
 	Detail string
 }
 
-// Status reports the daemon, the node and the system deployments, one
-// line each.
+// Status reports the daemon, the node, the system deployments, the
+// controller and each enabled addon, one line each.
 func Status(ctx context.Context, cfg *config.Config, d Daemon) []StatusLine {
 	running, state := d.Running()
 	lines := []StatusLine{{Name: "daemon", OK: running, Detail: state}}
@@ -43,6 +45,29 @@ func Status(ctx context.Context, cfg *config.Config, d Daemon) []StatusLine {
 	if _, err := cs.AppsV1().Deployments(ControllerNamespace).Get(ctx, ControllerRelease, metav1.GetOptions{}); err == nil {
 		ok, detail := rollout.DeploymentAvailable(ctx, cs, ControllerNamespace, ControllerRelease)
 		lines = append(lines, StatusLine{Name: ControllerNamespace + "/" + ControllerRelease, OK: ok, Detail: detail})
+	}
+	return append(lines, addonStatus(ctx, cfg)...)
+}
+
+// addonStatus is one line per enabled addon: its version and health.
+func addonStatus(ctx context.Context, cfg *config.Config) []StatusLine {
+	reg, err := addons.Load()
+	if err != nil {
+		return []StatusLine{{Name: "addons", Detail: err.Error()}}
+	}
+	m, err := lifecycle.New(reg, lifecycle.Options{Kubeconfig: cfg.Paths().AdminKubeconfig})
+	if err != nil {
+		return []StatusLine{{Name: "addons", Detail: err.Error()}}
+	}
+	infos, err := m.List(ctx)
+	if err != nil {
+		return []StatusLine{{Name: "addons", Detail: err.Error()}}
+	}
+	var lines []StatusLine
+	for _, i := range infos {
+		if i.Enabled {
+			lines = append(lines, StatusLine{Name: "addon " + i.Name, OK: i.Healthy, Detail: i.Installed + ", " + i.Health})
+		}
 	}
 	return lines
 }

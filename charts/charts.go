@@ -1,5 +1,6 @@
 // Package charts embeds velad's Helm charts so that the binary (and the
-// controller, for its CRDs) carries them.
+// controller, for its CRDs) carries them: the controller's and one per
+// addon (see addons/).
 package charts
 
 import (
@@ -10,7 +11,7 @@ import (
 	"sort"
 )
 
-//go:embed all:velad-controller
+//go:embed all:velad-controller all:fluxcd
 var files embed.FS
 
 // FS returns the embedded charts, one folder per chart.

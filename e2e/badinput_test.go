@@ -141,7 +141,8 @@ func TestFailedStartLeavesUsableState(t *testing.T) {
 	}
 }
 
-// Bad controller values are refused before install touches the host.
+// Bad controller values and unknown addons are refused before install
+// touches the host.
 func TestInstallRejectsBadInput(t *testing.T) {
 	cases := []struct {
 		name string
@@ -154,6 +155,8 @@ func TestInstallRejectsBadInput(t *testing.T) {
 		{"pair without a value", []string{"--set", "replicas"}, `--set "replicas"`},
 		{"pair without a key", []string{"--set", "=x"}, `--set "=x": a key is empty`},
 		{"--set without the controller", []string{"--cluster-only", "--set", "replicas=2"}, "drop one of them"},
+		{"unknown addon", []string{"--disable-addon", "nope"}, `--disable-addon: unknown addon "nope" (velad carries: fluxcd)`},
+		{"unknown addon with --cluster-only", []string{"--cluster-only", "--disable-addon", "fluxcd", "--disable-addon", "nope"}, `unknown addon "nope"`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -224,6 +224,33 @@ func (c *Client) Apply(ctx context.Context, name string, ch *chart.Chart, values
 	return rel, nil
 }
 
+// Uninstall removes the release and what it created (but, as Helm does,
+// not the CRDs of its chart's crds/ folder), waiting up to timeout for its
+// objects to be gone. A release that is not installed is no error.
+func (c *Client) Uninstall(ctx context.Context, name string, timeout time.Duration) error {
+	un := action.NewUninstall(c.cfg)
+	un.Wait = true
+	un.Timeout = timeout
+	un.IgnoreNotFound = true
+	if _, err := un.Run(name); err != nil {
+		return fmt.Errorf("helm uninstall of %s/%s: %w%s", c.namespace, name, err, c.log.tail())
+	}
+	return ctx.Err()
+}
+
+// Rollback returns the release to its revision rev (e.g. after a failed
+// upgrade, to the one that was deployed before).
+func (c *Client) Rollback(ctx context.Context, name string, rev int, timeout time.Duration) error {
+	rb := action.NewRollback(c.cfg)
+	rb.Version = rev
+	rb.Timeout = timeout
+	rb.MaxHistory = maxHistory
+	if err := rb.Run(name); err != nil {
+		return fmt.Errorf("helm rollback of %s/%s to revision %d: %w%s", c.namespace, name, rev, err, c.log.tail())
+	}
+	return ctx.Err()
+}
+
 // abandon marks a release left pending by an interrupted install or
 // upgrade as failed, which Helm then lets the next upgrade replace.
 func (c *Client) abandon(rel *helmrelease.Release) error {

@@ -383,10 +383,12 @@ type Resource struct {
 	Component string
 	Trait     string
 	Ref       v1beta1.ClusterObjectReference
+	// Children are objects made on its behalf (a HelmRelease's chart's).
+	Children []Resource
 }
 
 // Resources lists what the latest revision of app applied, from its
-// ResourceTracker, in the order it was recorded.
+// ResourceTracker, in the order it was recorded, each with its children.
 func Resources(ctx context.Context, c client.Client, app *v1beta1.Application) ([]Resource, error) {
 	if app.Status.LatestRevision == nil {
 		return nil, nil
@@ -401,7 +403,11 @@ func Resources(ctx context.Context, c client.Client, app *v1beta1.Application) (
 	}
 	var out []Resource
 	for _, m := range rt.Spec.ManagedResources {
-		out = append(out, Resource{Component: m.Component, Trait: m.Trait, Ref: m.ClusterObjectReference})
+		kids, err := children(ctx, c, m.ClusterObjectReference)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, Resource{Component: m.Component, Trait: m.Trait, Ref: m.ClusterObjectReference, Children: kids})
 	}
 	return out, nil
 }

@@ -28,6 +28,12 @@ func CRDs(ctx context.Context, c client.Client, timeout time.Duration) error {
 	if err != nil {
 		return err
 	}
+	return ApplyCRDs(ctx, c, docs, timeout)
+}
+
+// ApplyCRDs applies CRD manifests (server-side, so a newer chart updates
+// them, which Helm never does) and waits (up to timeout) until they serve.
+func ApplyCRDs(ctx context.Context, c client.Client, docs [][]byte, timeout time.Duration) error {
 	var names []string
 	for _, d := range docs {
 		u := &unstructured.Unstructured{}
@@ -97,23 +103,33 @@ func Definitions(ctx context.Context, c client.Client) (int, error) {
 		return 0, err
 	}
 	for _, d := range defs {
-		obj := d.Object.DeepCopyObject().(client.Object)
-		obj.SetNamespace(definition.DefaultNamespace)
-		m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
+		u, err := Object(d)
 		if err != nil {
-			return 0, fmt.Errorf("convert %s %q: %w", d.Kind, d.Name, err)
+			return 0, err
 		}
-		u := &unstructured.Unstructured{Object: m}
-		u.SetGroupVersionKind(obj.GetObjectKind().GroupVersionKind())
-		if u.GetKind() == "" {
-			u.SetAPIVersion("core.oam.dev/v1beta1")
-			u.SetKind(d.Kind.CRDKind())
-		}
-		unstructured.RemoveNestedField(u.Object, "status")
-		unstructured.RemoveNestedField(u.Object, "metadata", "creationTimestamp")
 		if err := c.Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner(FieldManager), client.ForceOwnership); err != nil {
 			return 0, fmt.Errorf("install built-in %s %q: %w", d.Kind, d.Name, err)
 		}
 	}
 	return len(defs), nil
+}
+
+// Object is the definition's object as it is applied into vela-system:
+// no status, no server-set metadata.
+func Object(d *definition.Definition) (*unstructured.Unstructured, error) {
+	obj := d.Object.DeepCopyObject().(client.Object)
+	obj.SetNamespace(definition.DefaultNamespace)
+	m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
+	if err != nil {
+		return nil, fmt.Errorf("convert %s %q: %w", d.Kind, d.Name, err)
+	}
+	u := &unstructured.Unstructured{Object: m}
+	u.SetGroupVersionKind(obj.GetObjectKind().GroupVersionKind())
+	if u.GetKind() == "" {
+		u.SetAPIVersion("core.oam.dev/v1beta1")
+		u.SetKind(d.Kind.CRDKind())
+	}
+	unstructured.RemoveNestedField(u.Object, "status")
+	unstructured.RemoveNestedField(u.Object, "metadata", "creationTimestamp")
+	return u, nil
 }

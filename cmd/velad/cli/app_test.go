@@ -36,7 +36,15 @@ func sampleApp() *v1beta1.Application {
 
 func TestPrintStatus(t *testing.T) {
 	app := sampleApp()
+	ref := func(kind, name string) v1beta1.ClusterObjectReference {
+		return v1beta1.ClusterObjectReference{ObjectReference: v1beta1.ObjectReference{Kind: kind, Namespace: "default", Name: name}}
+	}
+	// A HelmRelease's chart's objects are its children, one level deeper.
 	res := []appcli.Resource{
+		{Component: "chart", Ref: ref("HelmRelease", "chart"), Children: []appcli.Resource{
+			{Ref: ref("Deployment", "chart")}, {Ref: ref("Service", "chart")},
+		}},
+		{Component: "chart", Ref: ref("HelmRepository", "chart")},
 		{Component: "db", Ref: app.Status.AppliedResources[0]},
 		{Component: "db", Trait: "expose", Ref: v1beta1.ClusterObjectReference{ObjectReference: v1beta1.ObjectReference{Kind: "Service", Namespace: "default", Name: "db"}}},
 	}

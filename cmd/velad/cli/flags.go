@@ -1,8 +1,13 @@
 package cli
 
 import (
+	"fmt"
+	"os"
+	"path/filepath"
+
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/velad-dev/velad/controller/appcli"
@@ -58,4 +63,33 @@ func addServerFlags(fs *pflag.FlagSet, cfg *config.Config) {
 	fs.IntVar(&cfg.SchedulerPort, "kube-scheduler-port", cfg.SchedulerPort, "kube-scheduler health port (loopback)")
 	_ = fs.MarkHidden("kube-controller-manager-port")
 	_ = fs.MarkHidden("kube-scheduler-port")
+}
+
+// kubeconfigPath is the kubeconfig file to use: the flag, else the one
+// $KUBECONFIG names, else velad's admin kubeconfig.
+func kubeconfigPath(flag string) string {
+	if flag != "" {
+		return flag
+	}
+	if env := os.Getenv(clientcmd.RecommendedConfigPathEnvVar); env != "" {
+		return filepath.SplitList(env)[0]
+	}
+	return appcli.DefaultKubeconfig
+}
+
+func checkOutput(o string) error {
+	if o != "" && o != "json" && o != "yaml" {
+		return fmt.Errorf("--output %q: want json or yaml", o)
+	}
+	return nil
+}
+
+// exactArgs wants n arguments, naming them in the error.
+func exactArgs(n int, names string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) != n {
+			return fmt.Errorf("'%s' takes %s; see '%s --help'", cmd.CommandPath(), names, cmd.CommandPath())
+		}
+		return nil
+	}
 }

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -10,10 +11,13 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
+	"sigs.k8s.io/yaml"
 
+	"github.com/velad-dev/velad/addons/lifecycle"
 	"github.com/velad-dev/velad/bootstrap"
 	"github.com/velad-dev/velad/controller/api/v1beta1"
 	"github.com/velad-dev/velad/controller/appcli"
+	"github.com/velad-dev/velad/operators/fluxcd/chartrepo"
 )
 
 // Everything the commands print beyond a line: install and uninstall
@@ -66,6 +70,16 @@ func (p *stepProgress) Done(err error, took time.Duration) {
 
 func (p *stepProgress) Note(msg string) { fmt.Fprintln(p.out, msg) }
 
+// Update shows the running step's latest state: beside the spinner on a
+// terminal, else as a line of its own.
+func (p *stepProgress) Update(msg string) {
+	if p.bar != nil {
+		p.bar.Describe(p.name + ": " + msg)
+		return
+	}
+	fmt.Fprintf(p.out, "  … %s\n", msg)
+}
+
 func printStatus(w io.Writer, app *v1beta1.Application, tree bool, res []appcli.Resource) error {
 	st := app.Status
 	fmt.Fprintf(w, "Application: %s\nNamespace:   %s\nPhase:       %s\n", app.Name, app.Namespace, st.Phase)
@@ -115,21 +129,7 @@ func printStatus(w io.Writer, app *v1beta1.Application, tree bool, res []appcli.
 				name = "(workflow)"
 			}
 			fmt.Fprintf(w, "  %s\n", name)
-			list := byComp[comp]
-			for i, r := range list {
-				branch := "├─"
-				if i == len(list)-1 {
-					branch = "└─"
-				}
-				obj := r.Ref.Kind + " " + r.Ref.Name
-				if r.Ref.Namespace != "" {
-					obj = r.Ref.Kind + " " + r.Ref.Namespace + "/" + r.Ref.Name
-				}
-				if r.Trait != "" {
-					obj += " (trait " + r.Trait + ")"
-				}
-				fmt.Fprintf(w, "  %s %s\n", branch, obj)
-			}
+			printTree(w, "  ", byComp[comp])
 		}
 	} else if len(st.AppliedResources) > 0 {
 		fmt.Fprintln(w, "\nResources:")
@@ -138,6 +138,26 @@ func printStatus(w io.Writer, app *v1beta1.Application, tree bool, res []appcli.
 		}
 	}
 	return nil
+}
+
+// printTree prints resources as branches below indent, each with the
+// objects made on its behalf (a HelmRelease's) one level deeper.
+func printTree(w io.Writer, indent string, list []appcli.Resource) {
+	for i, r := range list {
+		branch, below := "├─", "│  "
+		if i == len(list)-1 {
+			branch, below = "└─", "   "
+		}
+		obj := r.Ref.Kind + " " + r.Ref.Name
+		if r.Ref.Namespace != "" {
+			obj = r.Ref.Kind + " " + r.Ref.Namespace + "/" + r.Ref.Name
+		}
+		if r.Trait != "" {
+			obj += " (trait " + r.Trait + ")"
+		}
+		fmt.Fprintf(w, "%s%s %s\n", indent, branch, obj)
+		printTree(w, indent+below, r.Children)
+	}
 }
 
 // progress summarises the workflow steps: " (web: succeeded, db: running)".
@@ -242,4 +262,139 @@ func printWorkflowIO(w io.Writer, ios []appcli.StepIO) {
 		}
 	}
 	tw.Flush()
+}
+
+// printChartList prints `velad chart list` as a table.
+func printChartList(w io.Writer, entries []chartrepo.Entry) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tVERSION\tAPP VERSION\tSIZE\tPUSHED")
+	for _, e := range entries {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\n", e.Name, e.Version, e.AppVersion, e.Size, e.Created.Local().Format(time.DateTime))
+	}
+	return tw.Flush()
+}
+
+// printAddonList prints `velad addon list` as a table.
+func printAddonList(w io.Writer, infos []lifecycle.Info) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tVERSION\tENABLED\tHEALTH\tDESCRIPTION")
+	for _, i := range infos {
+		enabled, health := "no", "-"
+		if i.Enabled {
+			enabled = "yes"
+			health = tick(i.Healthy) + " " + i.Health
+		}
+		version := i.Version
+		if i.Installed != "" && i.Installed != i.Version {
+			version = i.Installed + " (velad carries " + i.Version + ")"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", i.Name, version, enabled, health, i.Description)
+	}
+	return tw.Flush()
+}
+
+func printAddonStatus(w io.Writer, r *lifecycle.Report) {
+	state := "not enabled ('velad addon enable " + r.Name + "' enables it)"
+	if r.Enabled {
+		state = "enabled, " + map[bool]string{true: "healthy", false: "unhealthy"}[r.Healthy]
+	}
+	fmt.Fprintf(w, "Addon:       %s %s\n", r.Name, r.Version)
+	fmt.Fprintf(w, "State:       %s\n", state)
+	fmt.Fprintf(w, "Description: %s\n", r.Description)
+	fmt.Fprintf(w, "Namespace:   %s\n", r.Namespace)
+	if len(r.Dependencies) > 0 {
+		fmt.Fprintf(w, "Depends on:  %s\n", strings.Join(r.Dependencies, ", "))
+	}
+	if rel := r.Release; rel != nil {
+		fmt.Fprintf(w, "Release:     %s/%s revision %d, %s, chart %s, updated %s\n",
+			rel.Namespace, rel.Name, rel.Revision, rel.Status, rel.Chart, rel.Updated.Local().Format(time.DateTime))
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	if len(r.Workloads) > 0 {
+		fmt.Fprintln(tw, "\nWorkloads:")
+		for _, wl := range r.Workloads {
+			fmt.Fprintf(tw, "  %s %s %s\t%s\n", tick(wl.Ready), wl.Kind, wl.Name, wl.State)
+		}
+	}
+	if len(r.Pods) > 0 {
+		fmt.Fprintln(tw, "\nPods:")
+		for _, p := range r.Pods {
+			fmt.Fprintf(tw, "  %s %s\t%s\trestarts %d\t%s\n", tick(p.Ready), p.Name, p.Phase, p.Restarts, p.Problem)
+		}
+	}
+	if len(r.Definitions) > 0 {
+		fmt.Fprintln(tw, "\nDefinitions:")
+		for _, d := range r.Definitions {
+			present := "present"
+			if !d.Present {
+				present = "missing"
+			}
+			fmt.Fprintf(tw, "  %s %s %s\t%s\n", tick(d.Present || !r.Enabled), d.Kind, d.Name, present)
+		}
+	}
+	tw.Flush()
+	if len(r.Problems) > 0 {
+		fmt.Fprintln(w, "\nUnhealthy:")
+		for _, p := range r.Problems {
+			fmt.Fprintf(w, "  - %s\n", p)
+		}
+	}
+}
+
+// tick marks a check: ✓ or ✗.
+func tick(ok bool) string {
+	if ok {
+		return "✓"
+	}
+	return "✗"
+}
+
+func printStructured(w io.Writer, format string, v any) error {
+	var (
+		data []byte
+		err  error
+	)
+	if format == "json" {
+		data, err = json.MarshalIndent(v, "", "  ")
+		data = append(data, '\n')
+	} else {
+		data, err = yaml.Marshal(v)
+	}
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(data)
+	return err
+}
+
+// addonProgress shows each step of enabling or disabling as an install
+// step (a spinner on a terminal, a ✓ line when it is done).
+type addonProgress struct {
+	steps   *stepProgress
+	active  bool
+	begin   time.Time
+	waiting string
+}
+
+func (p *addonProgress) Step(msg string) {
+	if p.active {
+		p.steps.Done(nil, time.Since(p.begin))
+	}
+	p.steps.Start(msg)
+	p.active, p.begin, p.waiting = true, time.Now(), ""
+}
+
+func (p *addonProgress) Waiting(msg string) {
+	if msg == p.waiting {
+		return
+	}
+	p.waiting = msg
+	p.steps.Update(msg)
+}
+
+func (p *addonProgress) finish(err error) {
+	if p.active {
+		p.steps.Done(err, time.Since(p.begin))
+		p.active = false
+	}
 }

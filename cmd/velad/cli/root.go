@@ -4,8 +4,9 @@
 // One file per command or command group, named after it: install.go,
 // uninstall.go, startstop.go, server.go, status.go, token.go, image.go,
 // kubeconfig.go, kubectl.go for the node; up.go, ls.go, delete.go,
-// workflow.go, dryrun.go, def.go for applications (the vela CLI). New
-// commands follow the same rule (addon.go for `velad addon …`, cluster.go
+// workflow.go, dryrun.go, def.go for applications (the vela CLI);
+// addon.go for `velad addon …`, chart.go for `velad chart …` (the fluxcd
+// addon's chart repository). New commands follow the same rule (cluster.go
 // for `velad cluster …`, join.go for `velad join`/agents; `velad token
 // create|list|revoke` goes in token.go). Shared flags are in flags.go,
 // everything printed beyond a line (tables, status, progress) in print.go,
@@ -50,6 +51,8 @@ func NewRootCommand() *cobra.Command {
 		newKubectlCommand(),
 		newImageCommand(),
 		newTokenCommand(),
+		newAddonCommand(),
+		newChartCommand(),
 	)
 	return root
 }
