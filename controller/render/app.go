@@ -93,6 +93,7 @@ func (r *Renderer) RenderApp(ctx context.Context, app *v1beta1.Application, defs
 	out := make([]RenderedComponent, len(jobs))
 	for i, j := range jobs {
 		out[i] = *j.rc
+		out[i].Policies = opts.Policies
 	}
 	return out, nil
 }

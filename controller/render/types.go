@@ -60,6 +60,8 @@ type RenderedComponent struct {
 	// Context is the CUE context the component was rendered with (to
 	// evaluate health against live objects later).
 	Context map[string]any
+	// Policies are the policies it was rendered after (Options.Policies).
+	Policies []string
 }
 
 // Auxiliary is an object from an `outputs.<Name>` field.
