@@ -36,7 +36,7 @@ func (r *Renderer) RenderApp(ctx context.Context, app *v1beta1.Application, defs
 		return nil, err
 	}
 	policies, err := e.policies(ctx, app, defs)
-	if err == nil {
+	if err == nil && !opts.Offline {
 		err = e.checkWorkflow(ctx, app, defs)
 	}
 	if err != nil {

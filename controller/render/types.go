@@ -34,7 +34,8 @@ type Options struct {
 	Policies []string
 	// Offline renders as KubeVela's offline dry-run does: the application
 	// has no revision yet (context.appRevision and context.revision are
-	// "", context.appRevisionNum 0).
+	// "", context.appRevisionNum 0) and its workflow steps are not looked
+	// up (they do not run: only the components render).
 	Offline bool
 	// Live returns the live workload of a component (nil if not applied
 	// yet). When set, PostDispatch traits are rendered with its status as
