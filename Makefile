@@ -20,7 +20,7 @@ LDFLAGS := -s -w -X $(PKG)/version.Version=$(VERSION) -X $(PKG)/version.GitCommi
 # velad's defaults.
 RUN_ARGS ?=
 
-.PHONY: all build payload install run test unit e2e lint bench bench-node bench-build generate clean
+.PHONY: all build payload install run test unit e2e lint compat bench bench-node bench-build generate clean
 
 all: build
 
@@ -55,6 +55,11 @@ e2e: build
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+
+# velad dry-run against KubeVela's output for its own examples, when the
+# sample (../shared/compat, outside the repo) is there.
+compat: build
+	scripts/compat.sh $(CURDIR)/$(BIN)
 
 # Control-plane start times and idle RSS, then the Go benchmarks.
 bench: build

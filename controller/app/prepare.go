@@ -110,7 +110,11 @@ func (run *appRun) render(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	comps, err := r.Renderer.RenderApp(ctx, spec, run.defs, render.Options{Revision: run.rev.Name, RevisionNum: run.rev.Revision})
+	policies, err := deployPolicies(spec)
+	if err != nil {
+		return err
+	}
+	comps, err := r.Renderer.RenderApp(ctx, spec, run.defs, render.Options{Revision: run.rev.Name, RevisionNum: run.rev.Revision, Policies: policies})
 	if err != nil {
 		return err
 	}
@@ -237,4 +241,39 @@ func applyOnce(app *v1beta1.Application) bool {
 func isMissingDefinition(err error) bool {
 	var re *renderError
 	return errors.As(err, &re) && re.missing
+}
+
+// deployPolicies are the policies the deploy steps of app's workflow
+// name (its override and replication policies), each once, in the order
+// first named. The run renders the application once, so each deploy step
+// applies the components after the policies of every deploy step; one
+// render per deploy step is still to come. Without deploy steps the
+// components render as declared.
+func deployPolicies(app *v1beta1.Application) ([]string, error) {
+	var names []string
+	seen := map[string]bool{}
+	add := func(s v1beta1.WorkflowStepBase) error {
+		if s.Type != workflow.TypeDeploy {
+			return nil
+		}
+		ps, err := workflow.DeployPolicies(s)
+		for _, p := range ps {
+			if !seen[p] {
+				seen[p] = true
+				names = append(names, p)
+			}
+		}
+		return err
+	}
+	for _, s := range workflow.PlanFor(app).Steps {
+		if err := add(s.WorkflowStepBase); err != nil {
+			return nil, err
+		}
+		for _, sub := range s.SubSteps {
+			if err := add(sub); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return names, nil
 }

@@ -36,19 +36,24 @@ func (r *Renderer) RenderApp(ctx context.Context, app *v1beta1.Application, defs
 		return nil, err
 	}
 	policies, err := e.policies(ctx, app, defs)
-	if err == nil {
+	if err == nil && !opts.Offline {
 		err = e.checkWorkflow(ctx, app, defs)
 	}
 	if err != nil {
 		r.release(e)
 		return nil, fmt.Errorf("render application %q: %w", app.Name, err)
 	}
-	items, err := plan(app, policies)
+	items, err := plan(app, policies, opts.Policies)
 	if err != nil {
 		r.release(e)
 		return nil, fmt.Errorf("render application %q: %w", app.Name, err)
 	}
-	base := appContext(app, opts)
+	if len(items) == 0 {
+		// A workflow-only application renders nothing, as KubeVela's.
+		r.release(e)
+		return nil, nil
+	}
+	base := r.appContext(app, items, opts)
 	jobs := make([]*componentJob, len(items))
 	wrap := func(i int, err error) error {
 		return fmt.Errorf("render component %q: %w", items[i].comp.Name, err)
@@ -88,6 +93,7 @@ func (r *Renderer) RenderApp(ctx context.Context, app *v1beta1.Application, defs
 	out := make([]RenderedComponent, len(jobs))
 	for i, j := range jobs {
 		out[i] = *j.rc
+		out[i].Policies = opts.Policies
 	}
 	return out, nil
 }
@@ -117,48 +123,6 @@ func validateApp(app *v1beta1.Application) error {
 		}
 	}
 	return nil
-}
-
-func appContext(app *v1beta1.Application, opts Options) map[string]any {
-	num := opts.RevisionNum
-	if num == 0 {
-		num = 1
-	}
-	rev := opts.Revision
-	if rev == "" {
-		rev = fmt.Sprintf("%s-v%d", app.Name, num)
-	}
-	cluster := opts.Cluster
-	if cluster == "" {
-		cluster = DefaultCluster
-	}
-	ns := app.Namespace
-	if ns == "" {
-		ns = "default"
-	}
-	comps := make([]any, 0, len(app.Spec.Components))
-	for _, c := range app.Spec.Components {
-		comps = append(comps, map[string]any{"name": c.Name, "type": c.Type})
-	}
-	return map[string]any{
-		"appName":        app.Name,
-		"namespace":      ns,
-		"appRevision":    rev,
-		"appRevisionNum": num,
-		"appLabels":      stringMap(app.Labels),
-		"appAnnotations": stringMap(app.Annotations),
-		"components":     comps,
-		"cluster":        cluster,
-		"publishVersion": app.Annotations[v1beta1.AnnotationPublishVersion],
-	}
-}
-
-func stringMap(m map[string]string) map[string]any {
-	out := make(map[string]any, len(m))
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
 }
 
 // DecodeProperties turns raw properties into a JSON object ("" or null →

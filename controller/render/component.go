@@ -41,6 +41,10 @@ func (r *engine) renderWorkload(ctx context.Context, app *v1beta1.Application, i
 	}
 	cctx["name"] = it.comp.Name
 	cctx["replicaKey"] = it.replicaKey
+	cctx["revision"] = ""
+	if !opts.Offline {
+		cctx["revision"] = componentRevision(it)
+	}
 	j := &componentJob{item: it, traits: traits}
 	j.memoKey, j.memoize = r.r.memoKey(app, it, cctx, t, traits, opts)
 	if j.memoize {

@@ -39,6 +39,8 @@ type Renderer struct {
 	// sandbox, when set, checks untrusted templates against a render
 	// budget before they are compiled or evaluated here (budget.go).
 	sandbox *Sandbox
+	// clusterVersion is context.clusterVersion (guarded by mu).
+	clusterVersion ClusterVersion
 }
 
 // engine evaluates CUE for one goroutine at a time.
@@ -76,7 +78,8 @@ func NewRenderer() *Renderer {
 
 func newRenderer(n int) *Renderer {
 	n = max(n, 1)
-	return &Renderer{idle: make(chan *engine, n), size: n, memo: newMemo(DefaultMemoSize), statuses: newStatusCache()}
+	return &Renderer{idle: make(chan *engine, n), size: n, memo: newMemo(DefaultMemoSize), statuses: newStatusCache(),
+		clusterVersion: EmbeddedClusterVersion()}
 }
 
 // acquire returns an engine for the caller's exclusive use until release.

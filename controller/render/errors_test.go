@@ -177,6 +177,73 @@ template: {
 			want: `render component "web": trait "cpuscaler": trait "cpuscaler" reports: min (5) must not exceed max (2)`,
 		},
 		{
+			name: "container-image names a container the workload lacks",
+			app: `  components:
+    - name: web
+      type: webservice
+      properties: {image: nginx}
+      traits:
+        - type: container-image
+          properties:
+            containers:
+              - {containerName: web, image: nginx:2}
+              - {containerName: proxy, image: envoy:2}
+`,
+			want: `render component "web": trait "container-image": trait "container-image" reports: container proxy not found`,
+		},
+		{
+			name: "container-image list entry without containerName",
+			app: `  components:
+    - name: web
+      type: webservice
+      properties: {image: nginx}
+      traits:
+        - type: container-image
+          properties:
+            containers: [{image: nginx:2}]
+`,
+			want: `render component "web": trait "container-image": trait "container-image" reports: containerName must be set for containers`,
+		},
+		{
+			name: "resource memory is not a quantity",
+			app: `  components:
+    - name: web
+      type: webservice
+      properties: {image: nginx}
+      traits:
+        - type: resource
+          properties: {cpu: 1, memory: lots}
+`,
+			want: `render component "web": trait "resource": invalid properties for trait "resource": property "memory": matches none of the allowed values: conflicting values "2048Mi" and "lots"; invalid value "lots" (out of bound =~"^([1-9][0-9]{0,63})(E|P|T|G|M|K|Ei|Pi|Ti|Gi|Mi|Ki)$")`,
+		},
+		{
+			name: "env names a container the workload lacks",
+			app: `  components:
+    - name: web
+      type: webservice
+      properties: {image: nginx}
+      traits:
+        - type: env
+          properties:
+            containers: [{containerName: proxy, env: {A: "1"}}]
+`,
+			want: `render component "web": trait "env": trait "env" reports: container proxy not found`,
+		},
+		{
+			name: "env containers with env beside them",
+			app: `  components:
+    - name: web
+      type: webservice
+      properties: {image: nginx}
+      traits:
+        - type: env
+          properties:
+            env: {B: "2"}
+            containers: [{containerName: web, env: {A: "1"}}]
+`,
+			want: `render component "web": trait "env": trait "env" reports: containers cannot be combined with containerName, replace, env or unset`,
+		},
+		{
 			name: "properties are not an object",
 			app: `  components:
     - name: web

@@ -14,7 +14,8 @@ import (
 var update = flag.Bool("update", false, "rewrite golden files in testdata/")
 
 // TestGolden renders every testdata/*.yaml app (except *.golden.yaml) with
-// the built-ins plus testdata/defs, and compares with NAME.golden.yaml.
+// the built-ins plus testdata/defs as velad dry-run does, and compares with
+// NAME.golden.yaml.
 func TestGolden(t *testing.T) {
 	r := render.NewRenderer()
 	for _, ga := range render.GoldenApps(t) {
@@ -23,12 +24,8 @@ func TestGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			comps, err := r.RenderApp(context.Background(), app, ga.Defs, render.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
 			var got bytes.Buffer
-			if err := render.WriteYAML(&got, app, comps); err != nil {
+			if err := r.DryRun(context.Background(), &got, app, ga.Defs); err != nil {
 				t.Fatal(err)
 			}
 			golden := ga.Golden

@@ -58,13 +58,14 @@ func (r *Renderer) memoKey(app *v1beta1.Application, it workItem, cctx map[strin
 	in := struct {
 		Context    map[string]any
 		Name       string
+		Type       string
 		DependsOn  []string
 		Key        [32]byte
 		Def        string
 		Workload   any
 		Properties map[string]any
 		Traits     []traitKey
-	}{Context: cctx, Name: it.comp.Name, DependsOn: it.comp.DependsOn, Key: t.key, Def: t.Def.Name, Properties: it.props}
+	}{Context: cctx, Name: it.comp.Name, Type: it.comp.Type, DependsOn: it.comp.DependsOn, Key: t.key, Def: t.Def.Name, Properties: it.props}
 	if cd := t.Def.Component(); cd != nil {
 		in.Workload = cd.Spec.Workload
 	}

@@ -318,6 +318,16 @@ func cueMessage(err error, trimPrefix string) string {
 	e := errs[0]
 	format, args := e.Msg()
 	msg := fmt.Sprintf(format, args...)
+	if strings.Contains(format, "empty disjunction") && len(errs) > 1 {
+		// "N errors in empty disjunction:" says nothing by itself: the
+		// errors that follow say what each allowed form wanted.
+		var why []string
+		for _, sub := range errs[1:] {
+			f, a := sub.Msg()
+			why = append(why, fmt.Sprintf(f, a...))
+		}
+		msg = "matches none of the allowed values: " + strings.Join(why, "; ")
+	}
 	path := strings.Join(e.Path(), ".")
 	path = strings.TrimPrefix(strings.TrimPrefix(path, trimPrefix), ".")
 	if path == "" {

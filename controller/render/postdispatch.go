@@ -39,7 +39,7 @@ func (r *Renderer) RenderPostDispatch(ctx context.Context, app *v1beta1.Applicat
 		return nil, nil, err
 	}
 	defer r.release(e)
-	props, err := e.traitProperties(ctx, app, defs, rc)
+	it, err := e.planned(ctx, app, defs, rc)
 	if err != nil {
 		return nil, nil, fmt.Errorf("render component %q: %w", rc.Name, err)
 	}
@@ -69,7 +69,7 @@ func (r *Renderer) RenderPostDispatch(ctx context.Context, app *v1beta1.Applicat
 			return nil, nil, fmt.Errorf("render component %q: trait %q: %w", rc.Name, t.Type, err)
 		}
 		before := len(work.Auxiliaries)
-		rt, err := e.renderTrait(tt, props[i], work, opts)
+		rt, err := e.renderTrait(tt, it.traitProps[i], it.props, work, opts)
 		if err != nil {
 			return nil, nil, fmt.Errorf("render component %q: trait %q: %w", rc.Name, tt.Def.Name, err)
 		}
@@ -78,20 +78,20 @@ func (r *Renderer) RenderPostDispatch(ctx context.Context, app *v1beta1.Applicat
 		// trait's patchOutputs of them shows in made.
 		made = append(made, work.Auxiliaries[before:]...)
 	}
-	stamp(app, &RenderedComponent{Name: rc.Name, ReplicaKey: rc.ReplicaKey, Auxiliaries: made})
+	stamp(app, &RenderedComponent{Name: rc.Name, ReplicaKey: rc.ReplicaKey, Context: rc.Context, Auxiliaries: made})
 	return work.Traits, made, nil
 }
 
-// traitProperties are the properties of rc's traits after the app's
-// override policies, in the order of rc.Traits.
-func (r *engine) traitProperties(ctx context.Context, app *v1beta1.Application, defs definition.Source, rc *RenderedComponent) ([]map[string]any, error) {
+// planned is rc as planned after the policies it was rendered with: its
+// properties and those of its traits, in the order of rc.Traits.
+func (r *engine) planned(ctx context.Context, app *v1beta1.Application, defs definition.Source, rc *RenderedComponent) (workItem, error) {
 	policies, err := r.policies(ctx, app, defs)
 	if err != nil {
-		return nil, err
+		return workItem{}, err
 	}
-	items, err := plan(app, policies)
+	items, err := plan(app, policies, rc.Policies)
 	if err != nil {
-		return nil, err
+		return workItem{}, err
 	}
 	for _, it := range items {
 		if it.comp.Name != rc.Name || it.replicaKey != rc.ReplicaKey {
@@ -100,7 +100,7 @@ func (r *engine) traitProperties(ctx context.Context, app *v1beta1.Application, 
 		if len(it.traitProps) != len(rc.Traits) {
 			break
 		}
-		return it.traitProps, nil
+		return it, nil
 	}
-	return nil, fmt.Errorf("the application's traits of component %q are not those it was rendered with: render the application again", rc.Name)
+	return workItem{}, fmt.Errorf("the application's traits of component %q are not those it was rendered with: render the application again", rc.Name)
 }

@@ -106,10 +106,11 @@ func TestRenderPostDispatch(t *testing.T) {
 		"status":   map[string]any{"readyReplicas": int64(2)},
 	}}
 	cases := []struct {
-		name   string
-		traits string // of component web
-		extra  string // after the component
-		live   *unstructured.Unstructured
+		name     string
+		traits   string   // of component web
+		extra    string   // after the component
+		policies []string // of the deploy step rendered
+		live     *unstructured.Unstructured
 		// want maps each rendered object to its data
 		want map[string]map[string]string
 	}{
@@ -118,25 +119,25 @@ func TestRenderPostDispatch(t *testing.T) {
         - {type: extra-output}
         - {type: post-ready}
         - {type: post-count}
-`, "", deployment, map[string]map[string]string{
+`, "", nil, deployment, map[string]map[string]string{
 			"web-ready":   {"ready": "2"},
 			"web-count-a": {"outputs": "3", "image": "nginx:live"}, // webserviceExpose, extra, ready
 		}},
 		{"before another trait", `
         - {type: post-count}
         - {type: extra-output}
-`, "", deployment, map[string]map[string]string{
+`, "", nil, deployment, map[string]map[string]string{
 			"web-count-a": {"outputs": "1", "image": "nginx:live"},
 		}},
 		{"patched by a later PostDispatch trait", `
         - {type: post-count}
         - {type: post-patch}
-`, "", deployment, map[string]map[string]string{
+`, "", nil, deployment, map[string]map[string]string{
 			"web-count-a": {"outputs": "1", "image": "nginx:live", "patched": "yes"},
 		}},
 		{"without a live workload", `
         - {type: post-count}
-`, "", nil, map[string]map[string]string{
+`, "", nil, nil, map[string]map[string]string{
 			"web-count-a": {"outputs": "1", "image": "nginx:1.27"},
 		}},
 		{"overridden", `
@@ -149,7 +150,7 @@ func TestRenderPostDispatch(t *testing.T) {
           - name: web
             traits:
               - {type: post-count, properties: {suffix: b}}
-`, deployment, map[string]map[string]string{
+`, []string{"prod"}, deployment, map[string]map[string]string{
 			"web-count-b": {"outputs": "1", "image": "nginx:live"},
 		}},
 	}
@@ -161,11 +162,11 @@ func TestRenderPostDispatch(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			comps, err := r.RenderApp(ctx, app, src, render.Options{})
+			comps, err := r.RenderApp(ctx, app, src, render.Options{Policies: tc.policies})
 			if err != nil {
 				t.Fatal(err)
 			}
-			whole, err := r.RenderApp(ctx, app, src, render.Options{Live: func(string, string) *unstructured.Unstructured { return tc.live }})
+			whole, err := r.RenderApp(ctx, app, src, render.Options{Policies: tc.policies, Live: func(string, string) *unstructured.Unstructured { return tc.live }})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -219,14 +220,14 @@ func TestRenderPostDispatchReplicas(t *testing.T) {
   policies:
     - name: pools
       type: replication
-      properties: {keys: [east, west]}
+      properties: {keys: [east, west], selector: [web]}
 `))
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
 	r := render.NewRenderer()
-	comps, err := r.RenderApp(ctx, app, src, render.Options{})
+	comps, err := r.RenderApp(ctx, app, src, render.Options{Policies: []string{"pools"}})
 	if err != nil || len(comps) != 2 {
 		t.Fatalf("render: %d components, %v", len(comps), err)
 	}

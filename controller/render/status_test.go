@@ -38,7 +38,7 @@ func TestEvalStatus(t *testing.T) {
 	}{
 		{"all replicas ready", render.LiveObjects{Output: deploy(
 			map[string]any{"replicas": int64(3)},
-			map[string]any{"readyReplicas": int64(3), "updatedReplicas": int64(3), "observedGeneration": int64(2)})},
+			map[string]any{"replicas": int64(3), "readyReplicas": int64(3), "updatedReplicas": int64(3), "observedGeneration": int64(2)})},
 			render.Health{Healthy: true, Message: "Ready:3/3"}},
 		{"rolling out", render.LiveObjects{Output: deploy(
 			map[string]any{"replicas": int64(3)},

@@ -21,7 +21,7 @@ func (r *engine) renderTraits(app *v1beta1.Application, j *componentJob, opts Op
 		if err != nil {
 			return fmt.Errorf("trait %q: %w", first.Def.Name, err)
 		}
-		rt, err := r.renderTrait(tt, j.item.traitProps[i], out, opts)
+		rt, err := r.renderTrait(tt, j.item.traitProps[i], j.item.props, out, opts)
 		if err != nil {
 			return fmt.Errorf("trait %q: %w", tt.Def.Name, err)
 		}
@@ -54,16 +54,20 @@ func checkTraits(ct *Template, traits []*Template, rc *RenderedComponent) error 
 	return nil
 }
 
-func (r *engine) renderTrait(t *Template, props map[string]any, rc *RenderedComponent, opts Options) (RenderedTrait, error) {
+// renderTrait applies one trait; compProps are the component's properties
+// (context.parameter).
+func (r *engine) renderTrait(t *Template, props, compProps map[string]any, rc *RenderedComponent, opts Options) (RenderedTrait, error) {
 	spec := t.Def.Trait().Spec
 	rt := RenderedTrait{Type: t.Def.Name, Definition: t.Def, Stage: spec.Stage}
 	if rt.Stage == "" {
 		rt.Stage = v1beta1.StageDefaultDispatch
 	}
-	tctx := make(map[string]any, len(rc.Context)+3)
+	tctx := make(map[string]any, len(rc.Context)+6)
 	for k, v := range rc.Context {
 		tctx[k] = v
 	}
+	tctx["parameter"] = compProps
+	tctx["componentType"] = rc.Type
 	var output map[string]any
 	if rc.Workload != nil {
 		output = rc.Workload.Object

@@ -26,6 +26,17 @@ type Options struct {
 	RevisionNum int64
 	// Cluster is context.cluster; default "local".
 	Cluster string
+	// Policies names the policies of the deploy step rendered, in its
+	// order: its override policies change the components, its
+	// replication policies replicate them (DeploySteps lists the steps).
+	// Nil renders the components as the application declares them, as an
+	// apply-component step applies them.
+	Policies []string
+	// Offline renders as KubeVela's offline dry-run does: the application
+	// has no revision yet (context.appRevision and context.revision are
+	// "", context.appRevisionNum 0) and its workflow steps are not looked
+	// up (they do not run: only the components render).
+	Offline bool
 	// Live returns the live workload of a component (nil if not applied
 	// yet). When set, PostDispatch traits are rendered with its status as
 	// context.status; when nil they are skipped.
@@ -50,6 +61,8 @@ type RenderedComponent struct {
 	// Context is the CUE context the component was rendered with (to
 	// evaluate health against live objects later).
 	Context map[string]any
+	// Policies are the policies it was rendered after (Options.Policies).
+	Policies []string
 }
 
 // Auxiliary is an object from an `outputs.<Name>` field.

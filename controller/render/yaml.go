@@ -64,46 +64,52 @@ func ParseApplication(data []byte) (*v1beta1.Application, error) {
 	return nil, fmt.Errorf("parse application: found %d Applications, want one", len(apps))
 }
 
-// WriteYAML writes rendered components in the dry-run layout: a
-// `# Application(app) -- Component(name)` header per component, the
-// workload, then each auxiliary object.
+// WriteYAML writes rendered components in the layout of KubeVela's
+// dry-run: a `# Application(app) -- Component(name)` header per
+// component, the workload, then each other object under `## From the
+// auxiliary workload` (the component's own outputs) or `## From the
+// trait TYPE`.
 func WriteYAML(w io.Writer, app *v1beta1.Application, comps []RenderedComponent) error {
+	return WriteYAMLTitled(w, app.Name, comps)
+}
+
+// WriteYAMLTitled is WriteYAML with the application's part of the
+// headers given (KubeVela writes "app with topology T" for a deploy step).
+func WriteYAMLTitled(w io.Writer, title string, comps []RenderedComponent) error {
+	var b bytes.Buffer
 	for _, c := range comps {
-		title := fmt.Sprintf("Component(%s)", c.Name)
+		name := c.Name
 		if c.ReplicaKey != "" {
-			title = fmt.Sprintf("Component(%s) -- ReplicaKey(%s)", c.Name, c.ReplicaKey)
+			name = fmt.Sprintf("%s) -- ReplicaKey(%s", c.Name, c.ReplicaKey)
 		}
-		if _, err := fmt.Fprintf(w, "---\n# Application(%s) -- %s\n---\n\n", app.Name, title); err != nil {
-			return err
-		}
+		fmt.Fprintf(&b, "---\n# Application(%s) -- Component(%s)\n---\n\n", title, name)
 		if c.Workload != nil {
-			if err := writeObject(w, c.Workload); err != nil {
+			if err := writeObject(&b, c.Workload); err != nil {
 				return err
 			}
 		}
 		for _, a := range c.Auxiliaries {
-			from := "## From the component output " + a.Name
-			if a.Trait != "" {
-				from = fmt.Sprintf("## From the trait %s (output %s)", a.Trait, a.Name)
+			if a.Trait == "" {
+				b.WriteString("## From the auxiliary workload\n")
+			} else {
+				fmt.Fprintf(&b, "## From the trait %s\n", a.Trait)
 			}
-			if _, err := fmt.Fprintf(w, "---\n%s\n", from); err != nil {
-				return err
-			}
-			if err := writeObject(w, a.Object); err != nil {
+			if err := writeObject(&b, a.Object); err != nil {
 				return err
 			}
 		}
 		for _, t := range c.Traits {
 			if t.Skipped {
-				if _, err := fmt.Fprintf(w, "## Trait %s (PostDispatch) is rendered after the workload is applied\n\n", t.Type); err != nil {
-					return err
-				}
+				fmt.Fprintf(&b, "## Trait %s (PostDispatch) is rendered after the workload is applied\n", t.Type)
 			}
 		}
+		b.WriteString("\n")
 	}
-	return nil
+	_, err := w.Write(b.Bytes())
+	return err
 }
 
+// writeObject writes one object and the document separator after it.
 func writeObject(w io.Writer, u *unstructured.Unstructured) error {
 	b, err := yaml.Marshal(u.Object)
 	if err != nil {
@@ -112,6 +118,6 @@ func writeObject(w io.Writer, u *unstructured.Unstructured) error {
 	if _, err := w.Write(b); err != nil {
 		return err
 	}
-	_, err = io.WriteString(w, "\n")
+	_, err = io.WriteString(w, "\n---\n")
 	return err
 }

@@ -25,8 +25,11 @@ func newDryRunCommand() *cobra.Command {
 		Use:          "dry-run -f APP.yaml [-d FILE_OR_DIR]...",
 		Short:        "Render an application to Kubernetes YAML without a cluster",
 		Long: `Render an Application with the built-in definitions plus the given ones
-(Kubernetes YAML or .cue definition files) and print the objects it would
-create, one "# Application(app) -- Component(name)" section per component.`,
+(Kubernetes YAML or .cue definition files, or folders of them) and print the
+objects it would create, as "vela dry-run" does: one
+"# Application(app) -- Component(name)" section per component, and one set
+of sections per deploy step when the workflow has deploy steps (rendered
+with the override policies each names).`,
 		Example: `  velad dry-run -f app.yaml
   velad dry-run -f app.yaml -d ./my-definitions/
   cat app.yaml | velad dry-run -f -`,
@@ -55,11 +58,7 @@ func runDryRun(ctx context.Context, stdin io.Reader, out io.Writer, o *dryRunOpt
 	if err != nil {
 		return err
 	}
-	comps, err := render.NewRenderer().RenderApp(ctx, app, src, render.Options{})
-	if err != nil {
-		return err
-	}
-	return render.WriteYAML(out, app, comps)
+	return render.NewRenderer().DryRun(ctx, out, app, src)
 }
 
 // definitionSource is the user's definitions (which win) over the

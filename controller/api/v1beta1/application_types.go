@@ -58,7 +58,10 @@ type OutputItem struct {
 
 // AppPolicy is one policy of an Application.
 type AppPolicy struct {
-	Name string `json:"name"`
+	// Name is unique among the policies; a policy without one cannot be
+	// named by a deploy step.
+	// +optional
+	Name string `json:"name,omitempty"`
 	Type string `json:"type"`
 	// +optional
 	// +kubebuilder:pruning:PreserveUnknownFields
