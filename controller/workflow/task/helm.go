@@ -27,6 +27,17 @@ const (
 	MaxChartSize = 20 << 20
 )
 
+// ReasonRepoUnreachable is the reason of a chart download that got no
+// answer (see Unreachable).
+const ReasonRepoUnreachable = "ChartRepositoryUnreachable"
+
+// Unreachable reports whether err is a chart download that got no answer
+// from the repository (refused, no route, timed out).
+func Unreachable(err error) bool {
+	var p *permanent
+	return asPermanent(err, &p) && p.reason == ReasonRepoUnreachable
+}
+
 // ChartRequest is what vela/helm's #Render asks for: its $params.
 type ChartRequest struct {
 	Chart struct {
@@ -198,7 +209,7 @@ func (r fetcher) download(ctx context.Context, u string) ([]byte, error) {
 	}
 	resp, err := c.Do(req)
 	if err != nil {
-		return nil, permanentf("ChartNotFound", "GET %s: %s", req.URL.Redacted(), unwrapURLError(err))
+		return nil, permanentf(ReasonRepoUnreachable, "GET %s: %s", req.URL.Redacted(), unwrapURLError(err))
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
