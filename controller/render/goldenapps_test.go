@@ -17,6 +17,9 @@ type GoldenApp struct {
 	Name, Path, Golden string
 	Data               []byte
 	Defs               definition.Source
+	// ChartRepo is the URL of the ChartRepo that stands for
+	// ChartRepoPlaceholder in Data ("" when Data has none).
+	ChartRepo string
 }
 
 // GoldenApps loads every testdata/*.yaml app but the golden files.
@@ -40,6 +43,11 @@ func GoldenApps(t testing.TB) []GoldenApp {
 			t.Fatal(err)
 		}
 		name := strings.TrimSuffix(filepath.Base(in), ".yaml")
+		var chartRepo string
+		if strings.Contains(string(data), ChartRepoPlaceholder) {
+			chartRepo = ChartRepo(t)
+			data = []byte(strings.ReplaceAll(string(data), ChartRepoPlaceholder, chartRepo))
+		}
 		var src definition.Source = builtins
 		if extra := filepath.Join("testdata", "defs", name); isDir(extra) {
 			defs, err := definition.LoadPaths(extra)
@@ -48,7 +56,7 @@ func GoldenApps(t testing.TB) []GoldenApp {
 			}
 			src = definition.Chain{definition.NewSet(defs...), builtins}
 		}
-		apps = append(apps, GoldenApp{Name: name, Path: in, Golden: strings.TrimSuffix(in, ".yaml") + ".golden.yaml", Data: data, Defs: src})
+		apps = append(apps, GoldenApp{Name: name, Path: in, Golden: strings.TrimSuffix(in, ".yaml") + ".golden.yaml", Data: data, Defs: src, ChartRepo: chartRepo})
 	}
 	return apps
 }
