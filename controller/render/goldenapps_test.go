@@ -65,3 +65,12 @@ func isDir(p string) bool {
 	st, err := os.Stat(p)
 	return err == nil && st.IsDir()
 }
+
+// Normalize turns the URL of the app's ChartRepo in got back into
+// ChartRepoPlaceholder, as the golden file has it.
+func (ga GoldenApp) Normalize(got string) string {
+	if ga.ChartRepo == "" {
+		return got
+	}
+	return strings.ReplaceAll(got, ga.ChartRepo, ChartRepoPlaceholder)
+}

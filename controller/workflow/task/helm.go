@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"sort"
 	"strings"
 	"time"
 
@@ -99,7 +100,10 @@ func RenderChart(ctx context.Context, p ChartRequest, namespace string, c *http.
 	}
 	var resources []any
 	manifests := releaseutil.SplitManifests(rel.Manifest)
-	for _, k := range releaseutil.BySplitManifestsOrder(keys(manifests)) {
+	// In the order of the manifest (helm's install order by kind).
+	order := releaseutil.BySplitManifestsOrder(keys(manifests))
+	sort.Sort(order)
+	for _, k := range order {
 		m := manifests[k]
 		if p.Options.SkipTests && strings.Contains(m, "helm.sh/hook") && strings.Contains(m, "test") {
 			continue
