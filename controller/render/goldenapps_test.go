@@ -8,6 +8,7 @@ import (
 
 	"github.com/velad-dev/velad/controller/builtins"
 	"github.com/velad-dev/velad/controller/definition"
+	"github.com/velad-dev/velad/internal/charttest"
 )
 
 // GoldenApp is an app of testdata/ with the definitions it renders with
@@ -17,8 +18,8 @@ type GoldenApp struct {
 	Name, Path, Golden string
 	Data               []byte
 	Defs               definition.Source
-	// ChartRepo is the URL of the ChartRepo that stands for
-	// ChartRepoPlaceholder in Data ("" when Data has none).
+	// ChartRepo is the URL of the charttest.Repo that stands for
+	// charttest.Placeholder in Data ("" when Data has none).
 	ChartRepo string
 }
 
@@ -44,9 +45,9 @@ func GoldenApps(t testing.TB) []GoldenApp {
 		}
 		name := strings.TrimSuffix(filepath.Base(in), ".yaml")
 		var chartRepo string
-		if strings.Contains(string(data), ChartRepoPlaceholder) {
-			chartRepo = ChartRepo(t)
-			data = []byte(strings.ReplaceAll(string(data), ChartRepoPlaceholder, chartRepo))
+		if strings.Contains(string(data), charttest.Placeholder) {
+			chartRepo = charttest.Repo(t)
+			data = []byte(strings.ReplaceAll(string(data), charttest.Placeholder, chartRepo))
 		}
 		var src definition.Source = builtins
 		if extra := filepath.Join("testdata", "defs", name); isDir(extra) {
@@ -66,11 +67,11 @@ func isDir(p string) bool {
 	return err == nil && st.IsDir()
 }
 
-// Normalize turns the URL of the app's ChartRepo in got back into
-// ChartRepoPlaceholder, as the golden file has it.
+// Normalize turns the URL of the app's charttest.Repo in got back into
+// charttest.Placeholder, as the golden file has it.
 func (ga GoldenApp) Normalize(got string) string {
 	if ga.ChartRepo == "" {
 		return got
 	}
-	return strings.ReplaceAll(got, ga.ChartRepo, ChartRepoPlaceholder)
+	return strings.ReplaceAll(got, ga.ChartRepo, charttest.Placeholder)
 }

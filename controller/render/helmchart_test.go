@@ -10,6 +10,7 @@ import (
 	"github.com/velad-dev/velad/controller/builtins"
 	"github.com/velad-dev/velad/controller/definition"
 	"github.com/velad-dev/velad/controller/render"
+	"github.com/velad-dev/velad/internal/charttest"
 )
 
 func helmchartApp(repo, version string) string {
@@ -40,7 +41,7 @@ func TestHelmchartErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	repo := render.ChartRepo(t)
+	repo := charttest.Repo(t)
 	for _, tc := range []struct {
 		name, repo, version string
 		want                []string
@@ -75,7 +76,7 @@ func TestHelmchartLatestAndHealth(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	app, err := render.ParseApplication([]byte(helmchartApp(render.ChartRepo(t), "latest")))
+	app, err := render.ParseApplication([]byte(helmchartApp(charttest.Repo(t), "latest")))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,6 @@
-package render
+// Package charttest serves a Helm chart repository on loopback for tests:
+// an index.yaml and a packaged chart it makes.
+package charttest
 
 import (
 	"net/http"
@@ -12,15 +14,15 @@ import (
 	"sigs.k8s.io/yaml"
 )
 
-// ChartRepoPlaceholder in a testdata app stands for the URL of the
-// ChartRepo the tests start. (Exported for the render_test package.)
-const ChartRepoPlaceholder = "http://CHART_REPO"
+// Placeholder in a testdata file stands for the URL of the Repo a test
+// starts (golden files have it in place of the URL).
+const Placeholder = "http://CHART_REPO"
 
-// ChartRepo serves a Helm chart repository on loopback until the test
+// Repo serves a Helm chart repository on loopback until the test
 // ends, and returns its URL: index.yaml and hello-1.0.0.tgz, the chart
 // "hello" 1.0.0 (a Deployment and a Service named after the release, and
 // a test hook).
-func ChartRepo(t testing.TB) string {
+func Repo(t testing.TB) string {
 	t.Helper()
 	ch := &chart.Chart{
 		Metadata: &chart.Metadata{APIVersion: chart.APIVersionV2, Name: "hello", Version: "1.0.0", AppVersion: "1.0.0", Type: "application"},
