@@ -306,6 +306,7 @@ func ServeSandbox(in io.Reader, out io.Writer) error {
 			return fmt.Errorf("read request: %w", err)
 		}
 		_ = r.withEngine(func(e *engine) error {
+			e.noActions = true
 			e.sandboxed(req)
 			return nil
 		})

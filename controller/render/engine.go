@@ -52,6 +52,8 @@ type engine struct {
 	// looking a definition up does not hash its template again.
 	keys  map[sourceKey][32]byte
 	evals evalCache
+	// noActions: a sandbox engine, which does not run template actions.
+	noActions bool
 }
 
 // sourceKey identifies a template by its text. Comparing the text is
@@ -135,6 +137,9 @@ type Template struct {
 	use *ctxUse
 	// readsParameter: a status snippet that names parameter.
 	readsParameter bool
+	// actions: the template imports vela/helm; its actions run when it
+	// is evaluated (actions.go).
+	actions bool
 }
 
 var (
@@ -174,7 +179,7 @@ func (r *engine) compile(d *definition.Definition) (*Template, error) {
 	if err != nil {
 		return nil, fmt.Errorf("compile %s definition %q (%s): %w", d.Kind, d.Name, d.Source, err)
 	}
-	t := &Template{Def: d, value: v, parameter: v.LookupPath(pathParameter), use: contextUse(f), key: key}
+	t := &Template{Def: d, value: v, parameter: v.LookupPath(pathParameter), use: contextUse(f), key: key, actions: len(velaImports(f)) > 0}
 	if t.parameter.Exists() {
 		t.schema = digest(t.parameter, 0)
 		t.plainParameter = plainParameter(f)
@@ -221,7 +226,18 @@ func (r *engine) build(filename, src string) (cue.Value, *ast.File, error) {
 		}
 	}
 	f = upgrade(f)
-	v := r.cue.BuildFile(f)
+	var v cue.Value
+	if imports := velaImports(f); len(imports) > 0 {
+		if v, err = r.buildWithPackages(f, imports); err != nil {
+			msg := definition.ErrorDetails(err)
+			if msg == "" {
+				msg = err.Error()
+			}
+			return cue.Value{}, nil, fmt.Errorf("%s", msg)
+		}
+	} else {
+		v = r.cue.BuildFile(f)
+	}
 	// Validate ignores incomplete values: the template is incomplete until
 	// context and parameter are filled.
 	if err := v.Validate(); err != nil {

@@ -66,6 +66,11 @@ func (r *engine) evaluateInputs(t *Template, ctxMap, props map[string]any) (cue.
 		return cue.Value{}, nil, fmt.Errorf("invalid properties for %s %q: %w", t.Def.Kind, t.Def.Name, err)
 	}
 	v := t.value.Unify(inputs)
+	if t.actions {
+		if v, err = r.runActions(t, v, ctxMap); err != nil {
+			return cue.Value{}, nil, err
+		}
+	}
 	params := props
 	if t.parameter.Exists() {
 		pv := v.LookupPath(pathParameter)

@@ -28,6 +28,7 @@ func TestGolden(t *testing.T) {
 			if err := r.DryRun(context.Background(), &got, app, ga.Defs); err != nil {
 				t.Fatal(err)
 			}
+			got = *bytes.NewBufferString(ga.Normalize(got.String()))
 			golden := ga.Golden
 			if *update {
 				if err := os.WriteFile(golden, got.Bytes(), 0o644); err != nil {

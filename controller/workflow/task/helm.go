@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"sort"
 	"strings"
 	"time"
 
@@ -27,7 +28,19 @@ const (
 	MaxChartSize = 20 << 20
 )
 
-type helmParams struct {
+// ReasonRepoUnreachable is the reason of a chart download that got no
+// answer (see Unreachable).
+const ReasonRepoUnreachable = "ChartRepositoryUnreachable"
+
+// Unreachable reports whether err is a chart download that got no answer
+// from the repository (refused, no route, timed out).
+func Unreachable(err error) bool {
+	var p *permanent
+	return asPermanent(err, &p) && p.reason == ReasonRepoUnreachable
+}
+
+// ChartRequest is what vela/helm's #Render asks for: its $params.
+type ChartRequest struct {
 	Chart struct {
 		Source  string `json:"source"`
 		RepoURL string `json:"repoURL"`
@@ -45,13 +58,22 @@ type helmParams struct {
 }
 
 func (r *runner) helmRender(ctx context.Context, a *action) (map[string]any, error) {
-	var p helmParams
+	var p ChartRequest
 	if err := a.decode(&p); err != nil {
 		return nil, err
 	}
+	return RenderChart(ctx, p, r.env.Namespace, r.env.HTTP)
+}
+
+// RenderChart fetches the chart p names and renders it with p's values,
+// without installing a release: the result is #Render's $returns
+// (resources, notes). namespace is the default of the release's; c (nil:
+// a default client) downloads, within HelmTimeout and MaxChartSize.
+func RenderChart(ctx context.Context, p ChartRequest, namespace string, c *http.Client) (map[string]any, error) {
 	ctx, cancel := context.WithTimeout(ctx, HelmTimeout)
 	defer cancel()
-	ch, err := r.fetchChart(ctx, p.Chart.Source, p.Chart.RepoURL, p.Chart.Version)
+	f := fetcher{c}
+	ch, err := f.fetchChart(ctx, p.Chart.Source, p.Chart.RepoURL, p.Chart.Version)
 	if err != nil {
 		return nil, err
 	}
@@ -61,7 +83,7 @@ func (r *runner) helmRender(ctx context.Context, a *action) (map[string]any, err
 	}
 	ns := p.Release.Namespace
 	if ns == "" {
-		ns = r.env.Namespace
+		ns = namespace
 	}
 	inst := helmaction.NewInstall(&helmaction.Configuration{})
 	inst.DryRun, inst.ClientOnly, inst.Replace = true, true, true
@@ -78,7 +100,10 @@ func (r *runner) helmRender(ctx context.Context, a *action) (map[string]any, err
 	}
 	var resources []any
 	manifests := releaseutil.SplitManifests(rel.Manifest)
-	for _, k := range releaseutil.BySplitManifestsOrder(keys(manifests)) {
+	// In the order of the manifest (helm's install order by kind).
+	order := releaseutil.BySplitManifestsOrder(keys(manifests))
+	sort.Sort(order)
+	for _, k := range order {
 		m := manifests[k]
 		if p.Options.SkipTests && strings.Contains(m, "helm.sh/hook") && strings.Contains(m, "test") {
 			continue
@@ -102,9 +127,24 @@ func keys(m map[string]string) []string {
 	return out
 }
 
-// fetchChart loads a chart: from an oci:// reference, or by name and
-// version from the index of an HTTP chart repository.
-func (r *runner) fetchChart(ctx context.Context, source, repoURL, version string) (*chart.Chart, error) {
+// fetcher downloads charts with its client (nil: a default one).
+type fetcher struct{ c *http.Client }
+
+// fetchChart loads a chart: from an oci:// reference, from the URL of a
+// packaged chart (.tgz), or by name and version from the index of an
+// HTTP chart repository. Version "latest" (KubeVela's default) is the
+// newest, as "" is.
+func (r fetcher) fetchChart(ctx context.Context, source, repoURL, version string) (*chart.Chart, error) {
+	if version == "latest" {
+		version = ""
+	}
+	if (strings.HasPrefix(source, "http://") || strings.HasPrefix(source, "https://")) && strings.HasSuffix(source, ".tgz") {
+		data, err := r.download(ctx, source)
+		if err != nil {
+			return nil, err
+		}
+		return loadChart(data, source)
+	}
 	if strings.HasPrefix(source, "oci://") {
 		rc, err := registry.NewClient(registry.ClientOptWriter(io.Discard))
 		if err != nil {
@@ -121,7 +161,7 @@ func (r *runner) fetchChart(ctx context.Context, source, repoURL, version string
 		return loadChart(res.Chart.Data, source)
 	}
 	if repoURL == "" {
-		return nil, permanentf("InvalidAction", "chart %q: give chart.repoURL, or an oci:// source", source)
+		return nil, permanentf("InvalidAction", "chart %q: give chart.repoURL, an oci:// source or the URL of a .tgz", source)
 	}
 	base, err := url.Parse(strings.TrimSuffix(repoURL, "/") + "/")
 	if err != nil || (base.Scheme != "http" && base.Scheme != "https") {
@@ -138,6 +178,9 @@ func (r *runner) fetchChart(ctx context.Context, source, repoURL, version string
 	idx.SortEntries()
 	cv, err := idx.Get(source, version)
 	if err != nil || len(cv.URLs) == 0 {
+		if version == "" {
+			version = "(any version)"
+		}
 		return nil, permanentf("ChartNotFound", "chart %s %s is not in %s", source, version, repoURL)
 	}
 	u, err := url.Parse(cv.URLs[0])
@@ -159,18 +202,18 @@ func loadChart(data []byte, what string) (*chart.Chart, error) {
 }
 
 // download GETs u, up to MaxChartSize bytes.
-func (r *runner) download(ctx context.Context, u string) ([]byte, error) {
+func (r fetcher) download(ctx context.Context, u string) ([]byte, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return nil, permanentf("InvalidAction", "%v", err)
 	}
-	c := r.env.HTTP
+	c := r.c
 	if c == nil {
 		c = http.DefaultClient
 	}
 	resp, err := c.Do(req)
 	if err != nil {
-		return nil, permanentf("ChartNotFound", "GET %s: %s", req.URL.Redacted(), unwrapURLError(err))
+		return nil, permanentf(ReasonRepoUnreachable, "GET %s: %s", req.URL.Redacted(), unwrapURLError(err))
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
