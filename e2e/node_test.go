@@ -415,7 +415,7 @@ func assertHTTP(t *testing.T, url, want string) {
 			if strings.Contains(string(body), want) {
 				return
 			}
-			last = string(body)
+			last = fmt.Sprintf("%s: %q", resp.Status, body)
 		} else {
 			last = err.Error()
 		}
