@@ -10,8 +10,8 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/velad-dev/velad/controller/builtins"
 	"github.com/velad-dev/velad/controller/definition"
-	"github.com/velad-dev/velad/controller/definitions"
 	"github.com/velad-dev/velad/controller/render"
 	"github.com/velad-dev/velad/internal/golden"
 )
@@ -19,7 +19,7 @@ import (
 // defs are the addon's definitions over the built-ins.
 func defs(t *testing.T) definition.Source {
 	t.Helper()
-	builtins, err := definitions.Load()
+	builtins, err := builtins.Load()
 	if err != nil {
 		t.Fatal(err)
 	}
