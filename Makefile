@@ -28,10 +28,12 @@ build: payload
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/velad
 
 # What velad carries: runtime binaries (containerd, runc, CNI plugins) and
-# images built from Go sources; both cached under _output/.
+# images built from Go sources (Traefik's on its own, keyed by its
+# version); all cached under _output/.
 payload:
 	scripts/build-runtime.sh
 	scripts/build-images.sh
+	scripts/build-traefik.sh
 
 # Build velad and install it on this machine (root): the platform keeps
 # running in the background; 'bin/velad uninstall' removes it.
