@@ -1,6 +1,8 @@
 package release_test
 
 import (
+	"os"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -125,5 +127,24 @@ func TestIngressChartValues(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// The chart runs the Traefik image scripts/build-traefik.sh builds.
+func TestIngressChartRunsTheBuiltTraefik(t *testing.T) {
+	script, err := os.ReadFile("../../scripts/build-traefik.sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^TRAEFIK_VERSION=(\S+)$`).FindSubmatch(script)
+	if m == nil {
+		t.Fatal("no TRAEFIK_VERSION= line in scripts/build-traefik.sh")
+	}
+	ch, err := release.Load(charts.FS(), ingressChart)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ch.AppVersion(); got != string(m[1]) {
+		t.Fatalf("charts/ingress appVersion %s, but scripts/build-traefik.sh builds Traefik %s", got, m[1])
 	}
 }
