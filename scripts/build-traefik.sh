@@ -26,6 +26,9 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 pins="$root/scripts/images/traefik/go.sum"
 out="$root/_output/traefik/$TRAEFIK_VERSION"
 payload="$root/embedded/assets/payload/images-traefik.tar.zst"
+# The reference the ingress addon's chart is given (addons/ingress/addon.yaml
+# images: traefik), listed beside the payload like payload/images.txt.
+list="$root/embedded/assets/payload/images-traefik.txt"
 ref="docker.io/velad/traefik:$TRAEFIK_VERSION"
 ldflags="-s -w -X $MODULE/pkg/version.Version=$TRAEFIK_VERSION -X $MODULE/pkg/version.BuildDate=velad"
 export CGO_ENABLED=0 GOSUMDB=off GOFLAGS="-trimpath -buildvcs=false"
@@ -97,6 +100,7 @@ fi
 
 # The payload: one image, its own compressed file.
 pstamp=$( (sha256sum "$out/traefik"; echo "$ref"; cat "$root/scripts/imagebuild/main.go") | sha256sum | cut -c1-16)
+echo "traefik=$ref" >"$list.tmp" && mv "$list.tmp" "$list"
 if [ -f "$payload" ] && [ -f "$payload.sha256" ] && [ "$(cat "$out/payload-stamp" 2>/dev/null)" = "$pstamp" ]; then
 	exit 0
 fi

@@ -213,21 +213,41 @@ func ControllerImage() (string, error) {
 
 // ImagesListPayload names the file listing the images velad passes to
 // its charts, one NAME=REF a line (controller, fluxcd-controller), which
-// scripts/build-images.sh writes beside the images.
+// scripts/build-images.sh writes beside the images. Payloads packed on
+// their own list theirs in images-<name>.txt beside images-<name>.tar.zst
+// (scripts/build-traefik.sh: traefik); Images reads every images*.txt.
 const ImagesListPayload = "images.txt"
 
 // Images returns the image references this velad carries for its charts,
 // by name (e.g. "fluxcd-controller" →
-// docker.io/velad/fluxcd-controller:<appVersion>-<binary hash>).
+// docker.io/velad/fluxcd-controller:<appVersion>-<binary hash>), from
+// every payload/images*.txt.
 func Images() (map[string]string, error) {
-	data, err := payload.ReadFile("payload/" + ImagesListPayload)
-	if errors.Is(err, fs.ErrNotExist) {
+	if _, err := payload.ReadFile("payload/" + ImagesListPayload); errors.Is(err, fs.ErrNotExist) {
 		return nil, ErrNoImages
 	}
+	lists, err := fs.Glob(payload, "payload/images*.txt")
 	if err != nil {
 		return nil, err
 	}
-	return ParseImageList(data)
+	refs := map[string]string{}
+	for _, name := range lists {
+		data, err := payload.ReadFile(name)
+		if err != nil {
+			return nil, err
+		}
+		list, err := ParseImageList(data)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		for k, v := range list {
+			if _, dup := refs[k]; dup {
+				return nil, fmt.Errorf("%s: image %q is listed twice in the payload's image lists", name, k)
+			}
+			refs[k] = v
+		}
+	}
+	return refs, nil
 }
 
 // ImageRef returns the reference of one named image of Images.
@@ -255,10 +275,10 @@ func ParseImageList(data []byte) (map[string]string, error) {
 		name, ref, ok := strings.Cut(line, "=")
 		name, ref = strings.TrimSpace(name), strings.TrimSpace(ref)
 		if !ok || name == "" || ref == "" || strings.ContainsAny(ref, " \t") {
-			return nil, fmt.Errorf("payload/%s line %d: want NAME=REF, got %q", ImagesListPayload, i+1, line)
+			return nil, fmt.Errorf("line %d: want NAME=REF, got %q", i+1, line)
 		}
 		if _, dup := refs[name]; dup {
-			return nil, fmt.Errorf("payload/%s line %d: image %q listed twice", ImagesListPayload, i+1, name)
+			return nil, fmt.Errorf("line %d: image %q listed twice", i+1, name)
 		}
 		refs[name] = ref
 	}
