@@ -1,42 +1,24 @@
-package ingress_test
+package addons_test
 
 import (
 	"bytes"
 	"context"
-	"os"
-	"path/filepath"
-	"strings"
 	"testing"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
-	"github.com/velad-dev/velad/controller/builtins"
-	"github.com/velad-dev/velad/controller/definition"
 	"github.com/velad-dev/velad/controller/render"
-	"github.com/velad-dev/velad/internal/golden"
 )
 
-// defs are the addon's definitions over the built-ins.
-func defs(t *testing.T) definition.Source {
-	t.Helper()
-	builtins, err := builtins.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
-	own, err := definition.LoadFS(os.DirFS("definitions"), "addon ingress")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return definition.Chain{definition.NewSet(own...), builtins}
-}
-
+// renderApp renders an app with every addon's definitions, as `velad
+// dry-run` prints it.
 func renderApp(t *testing.T, data []byte) (string, error) {
 	t.Helper()
 	app, err := render.ParseApplication(data)
 	if err != nil {
 		t.Fatal(err)
 	}
-	comps, err := render.NewRenderer().RenderApp(context.Background(), app, defs(t), render.Options{})
+	comps, err := render.NewRenderer().RenderApp(context.Background(), app, source(t), render.Options{})
 	if err != nil {
 		return "", err
 	}
@@ -45,35 +27,6 @@ func renderApp(t *testing.T, data []byte) (string, error) {
 		t.Fatal(err)
 	}
 	return out.String(), nil
-}
-
-// Every testdata/NAME.yaml app renders to testdata/NAME.golden.yaml.
-func TestDefinitionsRender(t *testing.T) {
-	apps, err := filepath.Glob("testdata/*.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	n := 0
-	for _, in := range apps {
-		if strings.HasSuffix(in, ".golden.yaml") {
-			continue
-		}
-		n++
-		t.Run(strings.TrimSuffix(filepath.Base(in), ".yaml"), func(t *testing.T) {
-			data, err := os.ReadFile(in)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, err := renderApp(t, data)
-			if err != nil {
-				t.Fatal(err)
-			}
-			golden.Assert(t, strings.TrimSuffix(in, ".yaml")+".golden.yaml", []byte(got))
-		})
-	}
-	if n == 0 {
-		t.Fatal("no app in testdata/")
-	}
 }
 
 func TestHTTPRouteRefusesAPortTheComponentDoesNotExpose(t *testing.T) {
@@ -97,7 +50,7 @@ spec:
 
 // The http-route trait reports whether its Gateway accepted the route.
 func TestHTTPRouteStatus(t *testing.T) {
-	def, err := defs(t).Lookup(context.Background(), "trait", "http-route", 0)
+	def, err := source(t).Lookup(context.Background(), "trait", "http-route", 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -58,3 +58,18 @@ func TestIngressRoute(t *testing.T) {
 		})
 	}
 }
+
+// The chart's defaults take the node's ports 80 and 443: install checks
+// exactly those.
+func TestDefaultHostPorts(t *testing.T) {
+	got, err := DefaultHostPorts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0] != 80 || got[1] != 443 {
+		t.Fatalf("DefaultHostPorts() = %v, want [80 443]", got)
+	}
+	if _, err := hostPortsOf(map[string]any{"ports": map[string]any{"web": map[string]any{"hostPort": "eighty"}}}); err == nil {
+		t.Error("a hostPort that is not a number was accepted")
+	}
+}
