@@ -7,8 +7,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/velad-dev/velad/addons"
-	"github.com/velad-dev/velad/addons/lifecycle"
 	"github.com/velad-dev/velad/addons/ingress"
+	"github.com/velad-dev/velad/addons/lifecycle"
 	"github.com/velad-dev/velad/embedded/config"
 	"github.com/velad-dev/velad/internal/rollout"
 )

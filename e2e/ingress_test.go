@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -66,9 +67,9 @@ func TestIngress(t *testing.T) {
 		runOK(t, 3*time.Minute, bin, "up", "-f", f, "--kubeconfig", kubeconfig, "--wait", "--timeout", "2m")
 	}
 
-	enableIngress(t, bin, kubeconfig)
-	if out := runOK(t, time.Minute, bin, "status", "--data-dir", dataDir); !strings.Contains(out, "✓ ingress") {
-		t.Fatalf("velad status shows no healthy ingress line:\n%s", out)
+	// The ingress addon is on by default.
+	if out := runOK(t, time.Minute, bin, "status", "--data-dir", dataDir); !strings.Contains(out, "✓ ingress") || !strings.Contains(out, "✓ addon ingress") {
+		t.Fatalf("velad status shows no healthy ingress:\n%s", out)
 	}
 
 	// The gateway trait, as KubeVela users write it.
@@ -76,6 +77,9 @@ func TestIngress(t *testing.T) {
 	assertServed(t, "http://127.0.0.1/", "hello.local", "Hello World from hello-")
 	if out := runOK(t, time.Minute, bin, "status", "hello", "--kubeconfig", kubeconfig); !strings.Contains(out, "Visiting URL: http://hello.local") {
 		t.Errorf("velad status hello does not show the URL:\n%s", out)
+	}
+	if out := runOK(t, time.Minute, bin, "addon", "status", "ingress", "--kubeconfig", kubeconfig); !regexp.MustCompile(`Ingress\s+default/hello\s+hello\s+hello\.local`).MatchString(out) {
+		t.Errorf("velad addon status ingress does not list the hello route:\n%s", out)
 	}
 
 	// TLS from a Secret the Ingress names: the certificate served is ours.
@@ -121,7 +125,8 @@ spec:
 	}
 
 	// Disabling the addon removes Traefik; the apps' Ingresses stay.
-	disableIngress(t, bin, kubeconfig)
+	// --force: apps use the addon's http-route trait.
+	runOK(t, 3*time.Minute, bin, "addon", "disable", "ingress", "--force", "--kubeconfig", kubeconfig)
 	waitFor(t, 2*time.Minute, "Traefik gone", func() bool {
 		_, err := cs.AppsV1().Deployments("vela-system").Get(ctx, "traefik", metav1.GetOptions{})
 		return apierrors.IsNotFound(err)
@@ -136,7 +141,7 @@ spec:
 		return err != nil
 	})
 	// Enabled again, it serves the same apps.
-	enableIngress(t, bin, kubeconfig)
+	runOK(t, 3*time.Minute, bin, "addon", "enable", "ingress", "--kubeconfig", kubeconfig)
 	assertServed(t, "http://127.0.0.1/", "hello.local", "Hello World from hello-")
 	assertServed(t, "http://127.0.0.1/", "routed.local", "Hello World from routed-")
 }
