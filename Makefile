@@ -20,7 +20,7 @@ LDFLAGS := -s -w -X $(PKG)/version.Version=$(VERSION) -X $(PKG)/version.GitCommi
 # velad's defaults.
 RUN_ARGS ?=
 
-.PHONY: all build payload install run test unit e2e lint compat bench bench-node bench-build generate clean
+.PHONY: all build payload install run test unit e2e lint compat bench bench-node bench-ingress bench-build generate clean
 
 all: build
 
@@ -28,10 +28,12 @@ build: payload
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/velad
 
 # What velad carries: runtime binaries (containerd, runc, CNI plugins) and
-# images built from Go sources; both cached under _output/.
+# images built from Go sources (Traefik's on its own, keyed by its
+# version); all cached under _output/.
 payload:
 	scripts/build-runtime.sh
 	scripts/build-images.sh
+	scripts/build-traefik.sh
 
 # Build velad and install it on this machine (root): the platform keeps
 # running in the background; 'bin/velad uninstall' removes it.
@@ -69,6 +71,11 @@ bench: build
 # The single node (root): install time, idle RSS with the system pods, binary size.
 bench-node: build
 	scripts/bench-install.sh
+
+# The ingress addon on the installed velad (root): req/s and p99 through
+# Traefik and straight to the pod, Traefik's RSS and its payload's size.
+bench-ingress: build
+	$(GO) run ./scripts/bench/ingress -velad $(BIN)
 
 # Cold build from a fresh clone (empty build cache) and an incremental rebuild.
 bench-build:

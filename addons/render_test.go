@@ -1,7 +1,6 @@
 package addons_test
 
 import (
-	"bytes"
 	"context"
 	"os"
 	"path/filepath"
@@ -37,7 +36,6 @@ func source(t *testing.T) definition.Source {
 // Every app in testdata/render renders to its golden file, as `velad
 // dry-run` prints it.
 func TestDefinitionsRenderGolden(t *testing.T) {
-	src := source(t)
 	apps, err := filepath.Glob("testdata/render/*.yaml")
 	if err != nil {
 		t.Fatal(err)
@@ -53,19 +51,11 @@ func TestDefinitionsRenderGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			app, err := render.ParseApplication(data)
+			got, err := renderApp(t, data)
 			if err != nil {
 				t.Fatal(err)
 			}
-			comps, err := render.NewRenderer().RenderApp(context.Background(), app, src, render.Options{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			var got bytes.Buffer
-			if err := render.WriteYAML(&got, app, comps); err != nil {
-				t.Fatal(err)
-			}
-			golden.Assert(t, strings.TrimSuffix(in, ".yaml")+".golden.yaml", got.Bytes())
+			golden.Assert(t, strings.TrimSuffix(in, ".yaml")+".golden.yaml", []byte(got))
 		})
 	}
 	if n == 0 {

@@ -29,6 +29,9 @@ type InstallOptions struct {
 	// --disable-addon names; what they depend on comes first). Ignored
 	// without a controller.
 	Addons []string
+	// IngressPorts are the node ports the ingress addon's Traefik takes
+	// (its chart's hostPorts); empty when it is not installed.
+	IngressPorts []int
 }
 
 // InstallSteps lists what `velad install` does, in order. Each step is a

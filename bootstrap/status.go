@@ -7,6 +7,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/velad-dev/velad/addons"
+	"github.com/velad-dev/velad/addons/ingress"
 	"github.com/velad-dev/velad/addons/lifecycle"
 	"github.com/velad-dev/velad/embedded/config"
 	"github.com/velad-dev/velad/internal/rollout"
@@ -46,7 +47,12 @@ func Status(ctx context.Context, cfg *config.Config, d Daemon) []StatusLine {
 		ok, detail := rollout.DeploymentAvailable(ctx, cs, ControllerNamespace, ControllerRelease)
 		lines = append(lines, StatusLine{Name: ControllerNamespace + "/" + ControllerRelease, OK: ok, Detail: detail})
 	}
-	return append(lines, addonStatus(ctx, cfg)...)
+	lines = append(lines, addonStatus(ctx, cfg)...)
+	// The ingress addon's Traefik: ports and routes.
+	if st := ingress.ReadStatus(ctx, cs); st.Installed {
+		lines = append(lines, StatusLine{Name: "ingress", OK: st.Available, Detail: st.Detail})
+	}
+	return lines
 }
 
 // addonStatus is one line per enabled addon: its version and health.

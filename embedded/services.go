@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/discovery"
@@ -56,14 +55,13 @@ func (i *Images) Ctr() images.Ctr {
 // Start implements component.Component: imports before pods need images.
 func (i *Images) Start(ctx context.Context) error {
 	dir := i.Config.Paths().ImagesDir
-	archive, err := assets.ExtractImages(dir)
+	archives, err := assets.ExtractImages(dir)
 	if err != nil {
 		return err
 	}
-	archives := []string{archive}
 	user, _ := filepath.Glob(filepath.Join(dir, "*.tar"))
 	for _, u := range user {
-		if !strings.HasPrefix(filepath.Base(u), "velad-images-") {
+		if !assets.IsImagesExtract(u) {
 			archives = append(archives, u)
 		}
 	}

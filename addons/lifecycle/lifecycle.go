@@ -98,6 +98,10 @@ func New(reg *addons.Registry, o Options) (*Manager, error) {
 	return &Manager{reg: reg, o: o, c: c, cs: cs, helm: map[string]*release.Client{}}, nil
 }
 
+// Clientset is the manager's client of the cluster, for what an addon
+// reports beyond the framework's status (the ingress addon's routes).
+func (m *Manager) Clientset() kubernetes.Interface { return m.cs }
+
 // helmFor returns the Helm client of an addon's namespace.
 func (m *Manager) helmFor(a *addons.Addon) (*release.Client, error) {
 	if rc, ok := m.helm[a.Namespace]; ok {

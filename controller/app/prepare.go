@@ -118,6 +118,9 @@ func (run *appRun) render(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := r.checkHosts(ctx, app, comps); err != nil {
+		return err
+	}
 	run.comps = comps
 	run.byName = map[string][]int{}
 	for i := range comps {

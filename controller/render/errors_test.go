@@ -123,6 +123,20 @@ func TestBadInput(t *testing.T) {
 			want: `render component "web": trait "hpa" conflicts with trait "cpuscaler": remove one of them`,
 		},
 		{
+			name: "gateway to a port the component does not expose",
+			app: `  components:
+    - name: web
+      type: webservice
+      properties:
+        image: nginx
+        ports: [{port: 80}, {port: 443}]
+      traits:
+        - type: gateway
+          properties: {domain: shop.example.com, http: {"/": 8080}}
+`,
+			want: `render component "web": trait "gateway": trait "gateway" reports: gateway routes to port 8080, which component web does not expose (its ports: 80, 443); add the port to the component or route to one of those`,
+		},
+		{
 			name: "invalid CUE in a user definition",
 			app: `  components:
     - name: web

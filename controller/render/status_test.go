@@ -66,23 +66,55 @@ func TestEvalStatus(t *testing.T) {
 		}
 	}
 
-	t.Run("trait with outputs", func(t *testing.T) {
-		ing := &unstructured.Unstructured{Object: map[string]any{
-			"spec":   map[string]any{"rules": []any{map[string]any{"host": "shop.example.com"}}},
-			"status": map[string]any{"loadBalancer": map[string]any{"ingress": []any{map[string]any{"ip": "10.0.0.1"}}}},
-		}}
-		svc := &unstructured.Unstructured{Object: map[string]any{"spec": map[string]any{"clusterIP": "10.43.0.5"}}}
-		got, err := r.EvalStatus(gateway, nil, map[string]any{"appName": "shop"}, render.LiveObjects{
-			Outputs: map[string]*unstructured.Unstructured{"ingress": ing, "service": svc},
+	// The gateway trait reports the URL its Ingress is served at.
+	ingress := func(host string, tls bool, ip string) *unstructured.Unstructured {
+		rule := map[string]any{}
+		if host != "" {
+			rule["host"] = host
+		}
+		spec := map[string]any{"rules": []any{rule}}
+		if tls {
+			spec["tls"] = []any{map[string]any{"secretName": "cert"}}
+		}
+		o := map[string]any{"spec": spec}
+		if ip != "" {
+			o["status"] = map[string]any{"loadBalancer": map[string]any{"ingress": []any{map[string]any{"ip": ip}}}}
+		}
+		return &unstructured.Unstructured{Object: o}
+	}
+	for _, tc := range []struct {
+		name    string
+		param   map[string]any
+		outputs map[string]*unstructured.Unstructured
+		want    render.Health
+	}{
+		{name: "served", outputs: map[string]*unstructured.Unstructured{"ingress": ingress("shop.example.com", false, "10.0.0.1")},
+			want: render.Health{Healthy: true, Message: "Visiting URL: http://shop.example.com, IP: 10.0.0.1"}},
+		{name: "tls", outputs: map[string]*unstructured.Unstructured{"ingress": ingress("shop.example.com", true, "10.0.0.1")},
+			want: render.Health{Healthy: true, Message: "Visiting URL: https://shop.example.com, IP: 10.0.0.1"}},
+		{name: "no domain", outputs: map[string]*unstructured.Unstructured{"ingress": ingress("", false, "10.0.0.1")},
+			want: render.Health{Healthy: true, Message: "Visiting URL: http://10.0.0.1 (no domain: every host name)"}},
+		{name: "no domain, gatewayHost", param: map[string]any{"gatewayHost": "gw.example.com"},
+			outputs: map[string]*unstructured.Unstructured{"ingress": ingress("", false, "10.0.0.1")},
+			want:    render.Health{Healthy: true, Message: "Visiting URL: http://gw.example.com, IP: 10.0.0.1"}},
+		{name: "named", param: map[string]any{"name": "public"},
+			outputs: map[string]*unstructured.Unstructured{"ingress-public": ingress("shop.example.com", false, "10.0.0.1")},
+			want:    render.Health{Healthy: true, Message: "Visiting URL: http://shop.example.com, IP: 10.0.0.1"}},
+		{name: "not served", outputs: map[string]*unstructured.Unstructured{"ingress": ingress("shop.example.com", false, "")},
+			want: render.Health{Healthy: true, Message: "No ingress controller serves this Ingress yet; is the ingress addon enabled? (velad addon enable ingress)"}},
+		{name: "not applied", outputs: map[string]*unstructured.Unstructured{},
+			want: render.Health{Healthy: false, Message: "No ingress controller serves this Ingress yet; is the ingress addon enabled? (velad addon enable ingress)"}},
+	} {
+		t.Run("gateway "+tc.name, func(t *testing.T) {
+			got, err := r.EvalStatus(gateway, tc.param, map[string]any{"appName": "shop", "name": "api"}, render.LiveObjects{Outputs: tc.outputs})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Healthy != tc.want.Healthy || got.Message != tc.want.Message {
+				t.Errorf("got %+v, want %+v", got, tc.want)
+			}
 		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		want := render.Health{Healthy: true, Message: "Visiting URL: shop.example.com, IP: 10.0.0.1"}
-		if got.Healthy != want.Healthy || got.Message != want.Message {
-			t.Errorf("got %+v, want %+v", got, want)
-		}
-	})
+	}
 
 	t.Run("definition without status is healthy", func(t *testing.T) {
 		scaler, _ := builtins.Lookup(context.Background(), "trait", "scaler", 0)

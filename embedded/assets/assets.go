@@ -16,6 +16,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 
@@ -174,6 +175,21 @@ func writeFile(path string, r io.Reader, mode os.FileMode) error {
 // ImagesPayload is the file name of the image archive in the payload.
 const ImagesPayload = "images.tar.zst"
 
+// imagePayloads are the payload files holding image archives: velad's
+// images (ImagesPayload) and images built on their own, like Traefik's
+// (images-traefik.tar.zst), so that a change to one never recompresses
+// the other.
+func imagePayloads() ([]string, error) {
+	names, err := fs.Glob(payload, "payload/images*.tar.zst")
+	if err != nil {
+		return nil, err
+	}
+	for i, n := range names {
+		names[i] = path.Base(n)
+	}
+	return names, nil
+}
+
 // ControllerImagePayload names the file holding the controller image's
 // reference, which scripts/build-images.sh writes beside the images.
 const ControllerImagePayload = "controller-image"
@@ -197,21 +213,41 @@ func ControllerImage() (string, error) {
 
 // ImagesListPayload names the file listing the images velad passes to
 // its charts, one NAME=REF a line (controller, fluxcd-controller), which
-// scripts/build-images.sh writes beside the images.
+// scripts/build-images.sh writes beside the images. Payloads packed on
+// their own list theirs in images-<name>.txt beside images-<name>.tar.zst
+// (scripts/build-traefik.sh: traefik); Images reads every images*.txt.
 const ImagesListPayload = "images.txt"
 
 // Images returns the image references this velad carries for its charts,
 // by name (e.g. "fluxcd-controller" →
-// docker.io/velad/fluxcd-controller:<appVersion>-<binary hash>).
+// docker.io/velad/fluxcd-controller:<appVersion>-<binary hash>), from
+// every payload/images*.txt.
 func Images() (map[string]string, error) {
-	data, err := payload.ReadFile("payload/" + ImagesListPayload)
-	if errors.Is(err, fs.ErrNotExist) {
+	if _, err := payload.ReadFile("payload/" + ImagesListPayload); errors.Is(err, fs.ErrNotExist) {
 		return nil, ErrNoImages
 	}
+	lists, err := fs.Glob(payload, "payload/images*.txt")
 	if err != nil {
 		return nil, err
 	}
-	return ParseImageList(data)
+	refs := map[string]string{}
+	for _, name := range lists {
+		data, err := payload.ReadFile(name)
+		if err != nil {
+			return nil, err
+		}
+		list, err := ParseImageList(data)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		for k, v := range list {
+			if _, dup := refs[k]; dup {
+				return nil, fmt.Errorf("%s: image %q is listed twice in the payload's image lists", name, k)
+			}
+			refs[k] = v
+		}
+	}
+	return refs, nil
 }
 
 // ImageRef returns the reference of one named image of Images.
@@ -239,10 +275,10 @@ func ParseImageList(data []byte) (map[string]string, error) {
 		name, ref, ok := strings.Cut(line, "=")
 		name, ref = strings.TrimSpace(name), strings.TrimSpace(ref)
 		if !ok || name == "" || ref == "" || strings.ContainsAny(ref, " \t") {
-			return nil, fmt.Errorf("payload/%s line %d: want NAME=REF, got %q", ImagesListPayload, i+1, line)
+			return nil, fmt.Errorf("line %d: want NAME=REF, got %q", i+1, line)
 		}
 		if _, dup := refs[name]; dup {
-			return nil, fmt.Errorf("payload/%s line %d: image %q listed twice", ImagesListPayload, i+1, name)
+			return nil, fmt.Errorf("line %d: image %q listed twice", i+1, name)
 		}
 		refs[name] = ref
 	}
@@ -252,24 +288,46 @@ func ParseImageList(data []byte) (map[string]string, error) {
 // ErrNoImages means this velad was built without its image payload.
 var ErrNoImages = errors.New("this velad binary carries no images; build it with 'make build' (scripts/build-images.sh)")
 
-// ExtractImages decompresses the embedded image archive (a docker archive)
-// to <dir>/velad-images-<hash>.tar unless it is there, and returns its path.
-func ExtractImages(dir string) (string, error) {
-	if hash, ok := payloadHash(ImagesPayload); ok {
-		path := filepath.Join(dir, "velad-images-"+hash+".tar")
-		if _, err := os.Stat(path); err == nil {
-			return path, nil
+// ExtractImages decompresses every embedded image archive (docker
+// archives) to <dir>/velad-<payload name>-<hash>.tar unless it is there,
+// and returns their paths.
+func ExtractImages(dir string) ([]string, error) {
+	names, err := imagePayloads()
+	if err != nil {
+		return nil, err
+	}
+	if len(names) == 0 {
+		return nil, ErrNoImages
+	}
+	var out []string
+	for _, name := range names {
+		p, err := extractImages(dir, name)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+// IsImagesExtract tells an archive ExtractImages wrote from one a user
+// put into the images folder.
+func IsImagesExtract(file string) bool { return strings.HasPrefix(filepath.Base(file), "velad-images") }
+
+func extractImages(dir, name string) (string, error) {
+	prefix := "velad-" + strings.TrimSuffix(name, ".tar.zst")
+	if hash, ok := payloadHash(name); ok {
+		file := filepath.Join(dir, prefix+"-"+hash+".tar")
+		if _, err := os.Stat(file); err == nil {
+			return file, nil
 		}
 	}
-	data, err := payload.ReadFile("payload/" + ImagesPayload)
-	if errors.Is(err, fs.ErrNotExist) {
-		return "", ErrNoImages
-	}
+	data, err := payload.ReadFile("payload/" + name)
 	if err != nil {
 		return "", err
 	}
 	defer releasePayloadPages()
-	return Decompress(data, dir, "velad-images")
+	return Decompress(data, dir, prefix)
 }
 
 // Decompress writes the zstd data decompressed to <dir>/<prefix>-<hash>.tar
@@ -300,8 +358,9 @@ func Decompress(data []byte, dir, prefix string) (string, error) {
 	if err := tmp.Close(); err != nil {
 		return "", err
 	}
-	// Older extractions of other payloads are removed.
-	old, _ := filepath.Glob(filepath.Join(dir, prefix+"-*.tar"))
+	// Older extractions of the same payload are removed (12 hex digits:
+	// not those of another payload whose name starts with this one's).
+	old, _ := filepath.Glob(filepath.Join(dir, prefix+"-????????????.tar"))
 	for _, o := range old {
 		os.Remove(o)
 	}

@@ -170,3 +170,41 @@ func TestParseImageList(t *testing.T) {
 		})
 	}
 }
+
+// Extractions of one payload are told from another's whose name starts
+// with the same words: replacing images.tar.zst's keeps Traefik's.
+func TestDecompressKeepsOtherPayloads(t *testing.T) {
+	dir := t.TempDir()
+	pack := func(s string) []byte {
+		var buf bytes.Buffer
+		zw, _ := zstd.NewWriter(&buf)
+		zw.Write([]byte(s))
+		zw.Close()
+		return buf.Bytes()
+	}
+	traefik, err := Decompress(pack("traefik"), dir, "velad-images-traefik")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Decompress(pack("images v1"), dir, "velad-images"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Decompress(pack("images v2"), dir, "velad-images"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(traefik); err != nil {
+		t.Fatalf("replacing velad-images removed %s: %v", traefik, err)
+	}
+	got, _ := filepath.Glob(filepath.Join(dir, "*.tar"))
+	if len(got) != 2 {
+		t.Errorf("extractions %v, want the newest of each payload", got)
+	}
+	for _, f := range got {
+		if !IsImagesExtract(f) {
+			t.Errorf("%s not recognised as velad's own extraction", f)
+		}
+	}
+	if IsImagesExtract(filepath.Join(dir, "my-app.tar")) {
+		t.Error("a user's archive taken for velad's")
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/velad-dev/velad/addons"
+	"github.com/velad-dev/velad/addons/ingress"
 	"github.com/velad-dev/velad/addons/lifecycle"
 	"github.com/velad-dev/velad/controller/appcli"
 	"github.com/velad-dev/velad/embedded/assets"
@@ -170,6 +171,13 @@ The addon's CRDs stay, so objects of those kinds are not lost.`,
 	return cmd
 }
 
+// addonStatus is what `velad addon status` reports: the framework's
+// report, and for the ingress addon the routes its Traefik serves.
+type addonStatus struct {
+	*lifecycle.Report
+	Routes []ingress.Route `json:"routes,omitempty"`
+}
+
 func newAddonStatusCommand() *cobra.Command {
 	var (
 		f      addonFlags
@@ -188,14 +196,24 @@ func newAddonStatusCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			r, err := m.Status(orBackground(cmd.Context()), args[0])
+			ctx := orBackground(cmd.Context())
+			r, err := m.Status(ctx, args[0])
 			if err != nil {
 				return err
 			}
+			st := addonStatus{Report: r}
+			if r.Enabled && r.Name == ingress.Chart {
+				if st.Routes, err = ingress.Routes(ctx, m.Clientset()); err != nil {
+					return err
+				}
+			}
 			if output != "" {
-				err = printStructured(cmd.OutOrStdout(), output, r)
+				err = printStructured(cmd.OutOrStdout(), output, st)
 			} else {
 				printAddonStatus(cmd.OutOrStdout(), r)
+				if r.Name == ingress.Chart && r.Enabled {
+					printRoutes(cmd.OutOrStdout(), st.Routes)
+				}
 			}
 			if err == nil && r.Enabled && !r.Healthy {
 				return exitCode(1)

@@ -4,12 +4,14 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"slices"
 	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"github.com/velad-dev/velad/addons"
+	"github.com/velad-dev/velad/addons/ingress"
 	"github.com/velad-dev/velad/bootstrap"
 	"github.com/velad-dev/velad/embedded"
 	"github.com/velad-dev/velad/embedded/config"
@@ -66,6 +68,12 @@ every 'velad server' flag.`,
 					return err
 				}
 			}
+			var ingressPorts []int
+			if !clusterOnly && slices.Contains(addonNames, ingress.Chart) {
+				if ingressPorts, err = ingress.DefaultHostPorts(); err != nil {
+					return err
+				}
+			}
 			self, err := os.Executable()
 			if err != nil {
 				return err
@@ -79,6 +87,8 @@ every 'velad server' flag.`,
 				Timeout:    timeout,
 				Controller: controller,
 				Addons:     addonNames,
+				// Checked free before anything is touched.
+				IngressPorts: ingressPorts,
 			}
 			out := cmd.OutOrStdout()
 			if err := bootstrap.Install(cmd.Context(), opts, newProgress(out)); err != nil {

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/term"
 	"sigs.k8s.io/yaml"
 
+	"github.com/velad-dev/velad/addons/ingress"
 	"github.com/velad-dev/velad/addons/lifecycle"
 	"github.com/velad-dev/velad/bootstrap"
 	"github.com/velad-dev/velad/controller/api/v1beta1"
@@ -293,6 +294,22 @@ func printAddonList(w io.Writer, infos []lifecycle.Info) error {
 	return tw.Flush()
 }
 
+// printRoutes lists the routes the ingress addon's Traefik serves.
+func printRoutes(w io.Writer, routes []ingress.Route) {
+	if len(routes) == 0 {
+		fmt.Fprintln(w, "\nRoutes:      none (the gateway and http-route traits add them)")
+		return
+	}
+	fmt.Fprintln(w, "\nRoutes:")
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "  KIND\tNAMESPACE/NAME\tAPP\tHOSTS\tPATHS\tADDRESS")
+	for _, r := range routes {
+		fmt.Fprintf(tw, "  %s\t%s/%s\t%s\t%s\t%s\t%s\n", r.Kind, r.Namespace, r.Name, orDash(r.App),
+			strings.Join(r.Hosts, ","), strings.Join(r.Paths, ", "), orDash(r.Address))
+	}
+	tw.Flush()
+}
+
 func printAddonStatus(w io.Writer, r *lifecycle.Report) {
 	state := "not enabled ('velad addon enable " + r.Name + "' enables it)"
 	if r.Enabled {
@@ -397,4 +414,12 @@ func (p *addonProgress) finish(err error) {
 		p.steps.Done(err, time.Since(p.begin))
 		p.active = false
 	}
+}
+
+// orDash is s, or "-" when it is empty (a table cell).
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }
