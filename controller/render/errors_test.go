@@ -219,6 +219,31 @@ template: {
 			want: `render component "web": trait "container-image": trait "container-image" reports: containerName must be set for containers`,
 		},
 		{
+			name: "container-ports names a container the workload lacks",
+			app: `  components:
+    - name: web
+      type: webservice
+      properties: {image: nginx}
+      traits:
+        - type: container-ports
+          properties: {containerName: proxy, ports: [{containerPort: 80, hostPort: 80}]}
+`,
+			want: `render component "web": trait "container-ports": trait "container-ports" reports: container proxy not found`,
+		},
+		{
+			name: "securitycontext list entry without containerName",
+			app: `  components:
+    - name: web
+      type: webservice
+      properties: {image: nginx}
+      traits:
+        - type: securitycontext
+          properties:
+            containers: [{privileged: true}]
+`,
+			want: `render component "web": trait "securitycontext": trait "securitycontext" reports: containerName must be set for containers`,
+		},
+		{
 			name: "resource memory is not a quantity",
 			app: `  components:
     - name: web
