@@ -32,7 +32,7 @@ func (r *Renderer) Parameters(d *definition.Definition) ([]Parameter, error) {
 			return err
 		}
 		if t.parameter.Exists() {
-			describeFields(t.parameter, "", 0, &out)
+			describeParameter(t.parameter, &out)
 		}
 		return nil
 	})
@@ -40,6 +40,28 @@ func (r *Renderer) Parameters(d *definition.Definition) ([]Parameter, error) {
 }
 
 const maxParamDepth = 5
+
+// describeParameter describes the fields of every form a parameter takes:
+// `#Target | close({containers: [...#Target]})` documents the fields of
+// both, each name once.
+func describeParameter(v cue.Value, out *[]Parameter) {
+	op, args := v.Expr()
+	if op != cue.OrOp || len(args) < 2 {
+		describeFields(v, "", 0, out)
+		return
+	}
+	seen := map[string]bool{}
+	for _, a := range args {
+		var some []Parameter
+		describeFields(a, "", 0, &some)
+		for _, p := range some {
+			if !seen[p.Name] {
+				seen[p.Name] = true
+				*out = append(*out, p)
+			}
+		}
+	}
+}
 
 func describeFields(v cue.Value, prefix string, depth int, out *[]Parameter) {
 	if depth > maxParamDepth {
