@@ -146,8 +146,8 @@ func runDefShow(ctx context.Context, out io.Writer, paths []string, kind, name s
 func newDefVetCommand() *cobra.Command {
 	return &cobra.Command{
 		SilenceUsage: true,
-		Use:          "vet FILE...",
-		Short:        "Check definition files (.cue or YAML) for errors",
+		Use:          "vet FILE|DIR...",
+		Short:        "Check definition files (.cue or YAML; a directory: every such file in it) for errors",
 		Args:         cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runDefVet(cmd.OutOrStdout(), args)
@@ -155,7 +155,14 @@ func newDefVetCommand() *cobra.Command {
 	}
 }
 
-func runDefVet(out io.Writer, files []string) error {
+func runDefVet(out io.Writer, paths []string) error {
+	files, err := definition.Files(paths...)
+	if err != nil {
+		return err
+	}
+	if len(files) == 0 {
+		return fmt.Errorf("no definition files (.cue, .yaml, .yml, .json) in %s", strings.Join(paths, ", "))
+	}
 	r := render.NewRenderer()
 	var failed []string
 	for _, f := range files {
