@@ -111,8 +111,12 @@ func TestDefShow(t *testing.T) {
 	golden(t, "def-show-webservice.golden.txt", out)
 	for _, want := range []string{
 		"webservice (component): ",
-		"image  ",
-		"ports[].protocol",
+		"# Specification\n+--",
+		"| image            | Container image to run",
+		"| ports            | Ports the container listens on (default 80); exposed ones get a Service                          | [[]ports](#ports)",
+		"## ports\n",
+		"| protocol      | Protocol: UDP, TCP or SCTP                                                | \"TCP\"|\"UDP\"|\"SCTP\" | false    | TCP     |",
+		"### valueFrom\n",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q", want)
@@ -122,7 +126,16 @@ func TestDefShow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "stamp (trait): Adds a stamped-by annotation.\n\nNAME  TYPE    REQUIRED  DEFAULT  DESCRIPTION\nby    string  true               Who stamped it\n"
+	want := `stamp (trait): Adds a stamped-by annotation.
+
+# Specification
++------+----------------+--------+----------+---------+
+| NAME |  DESCRIPTION   |  TYPE  | REQUIRED | DEFAULT |
++------+----------------+--------+----------+---------+
+| by   | Who stamped it | string | true     |         |
++------+----------------+--------+----------+---------+
+
+`
 	if out != want {
 		t.Errorf("got\n%s\nwant\n%s", out, want)
 	}
