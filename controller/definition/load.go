@@ -119,47 +119,58 @@ func ParseFile(filename string, data []byte) ([]*Definition, error) {
 	return nil, fmt.Errorf("%s: unknown definition file type: want .cue, .yaml, .yml or .json", filename)
 }
 
-// LoadPaths reads definitions from files and directories (directories are
-// walked for .cue/.yaml/.yml/.json files, in lexical order).
-func LoadPaths(paths ...string) ([]*Definition, error) {
-	var out []*Definition
+// Files lists the definition files of paths: a file is itself, a
+// directory is walked for .cue/.yaml/.yml/.json files (in lexical order).
+func Files(paths ...string) ([]string, error) {
+	var out []string
 	for _, p := range paths {
 		info, err := os.Stat(p)
 		if err != nil {
 			return nil, fmt.Errorf("read definitions: %w", err)
 		}
+		if !info.IsDir() {
+			out = append(out, p)
+			continue
+		}
 		var files []string
-		if info.IsDir() {
-			err := filepath.WalkDir(p, func(path string, de fs.DirEntry, err error) error {
-				if err != nil {
-					return err
+		err = filepath.WalkDir(p, func(path string, de fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			switch strings.ToLower(filepath.Ext(path)) {
+			case ".cue", ".yaml", ".yml", ".json":
+				if !de.IsDir() {
+					files = append(files, path)
 				}
-				switch strings.ToLower(filepath.Ext(path)) {
-				case ".cue", ".yaml", ".yml", ".json":
-					if !de.IsDir() {
-						files = append(files, path)
-					}
-				}
-				return nil
-			})
-			if err != nil {
-				return nil, fmt.Errorf("read definitions from %s: %w", p, err)
 			}
-			sort.Strings(files)
-		} else {
-			files = []string{p}
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("read definitions from %s: %w", p, err)
 		}
-		for _, f := range files {
-			data, err := os.ReadFile(f)
-			if err != nil {
-				return nil, fmt.Errorf("read definitions: %w", err)
-			}
-			defs, err := ParseFile(f, data)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, defs...)
+		sort.Strings(files)
+		out = append(out, files...)
+	}
+	return out, nil
+}
+
+// LoadPaths reads definitions from files and directories (see Files).
+func LoadPaths(paths ...string) ([]*Definition, error) {
+	files, err := Files(paths...)
+	if err != nil {
+		return nil, err
+	}
+	var out []*Definition
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return nil, fmt.Errorf("read definitions: %w", err)
 		}
+		defs, err := ParseFile(f, data)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, defs...)
 	}
 	return out, nil
 }

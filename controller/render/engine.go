@@ -11,7 +11,6 @@ import (
 	"cuelang.org/go/cue/ast"
 	"cuelang.org/go/cue/cuecontext"
 	"cuelang.org/go/cue/parser"
-	"cuelang.org/go/tools/fix"
 
 	"github.com/velad-dev/velad/controller/definition"
 )
@@ -244,19 +243,6 @@ func (r *engine) build(filename, src string) (cue.Value, *ast.File, error) {
 		return cue.Value{}, nil, fmt.Errorf("%s", definition.ErrorDetails(err))
 	}
 	return v, f, nil
-}
-
-// upgrade rewrites list arithmetic that older CUE accepted (and many
-// KubeVela definitions use), `[a] + b` and `[a] * 2`, into list.Concat and
-// list.Repeat. It only applies where one operand is a list literal, as
-// `cue fix` does; a template it cannot fix is left as it was.
-func upgrade(f *ast.File) (out *ast.File) {
-	defer func() {
-		if recover() != nil {
-			out = f
-		}
-	}()
-	return fix.File(f)
 }
 
 // declaresContextIn reports whether the user's source (not our appended

@@ -219,6 +219,58 @@ template: {
 			want: `render component "web": trait "container-image": trait "container-image" reports: containerName must be set for containers`,
 		},
 		{
+			name: "container-ports names a container the workload lacks",
+			app: `  components:
+    - name: web
+      type: webservice
+      properties: {image: nginx}
+      traits:
+        - type: container-ports
+          properties: {containerName: proxy, ports: [{containerPort: 80, hostPort: 80}]}
+`,
+			want: `render component "web": trait "container-ports": trait "container-ports" reports: container proxy not found`,
+		},
+		{
+			name: "securitycontext list entry without containerName",
+			app: `  components:
+    - name: web
+      type: webservice
+      properties: {image: nginx}
+      traits:
+        - type: securitycontext
+          properties:
+            containers: [{privileged: true}]
+`,
+			want: `render component "web": trait "securitycontext": trait "securitycontext" reports: containerName must be set for containers`,
+		},
+		{
+			name: "read-only policy the controller does not enforce",
+			app: `  components:
+    - name: web
+      type: webservice
+      properties: {image: nginx}
+  policies:
+    - name: hands-off
+      type: read-only
+      properties:
+        rules: [{selector: {resourceTypes: [Deployment]}}]
+`,
+			want: `render application "shop": policy "hands-off": velad's controller does not enforce read-only policies yet (it would create and update the resources the policy selects): remove the policy, or deliver the application with KubeVela`,
+		},
+		{
+			name: "resource-update policy the controller does not enforce",
+			app: `  components:
+    - name: web
+      type: webservice
+      properties: {image: nginx}
+  policies:
+    - type: resource-update
+      properties:
+        rules: [{selector: {resourceTypes: [Deployment]}, strategy: {op: replace}}]
+`,
+			want: `render application "shop": a policy: velad's controller does not enforce resource-update policies yet (it would patch the resources the policy selects): remove the policy, or deliver the application with KubeVela`,
+		},
+		{
 			name: "resource memory is not a quantity",
 			app: `  components:
     - name: web

@@ -68,8 +68,8 @@ func workloadOf(d *definition.Definition, out *unstructured.Unstructured) Worklo
 // Applies reports whether a trait with the given appliesToWorkloads fits
 // workload w. Entries may be "*", a component definition name, a
 // resource ("deployments.apps"), a group wildcard ("*.apps"), a kind
-// ("Deployment") or "apiVersion.Kind" ("apps/v1.Deployment"). An empty
-// list fits every workload.
+// ("Deployment"), "Kind.group" ("Deployment.apps") or "apiVersion.Kind"
+// ("apps/v1.Deployment"). An empty list fits every workload.
 func Applies(appliesTo []string, w Workload) bool {
 	if len(appliesTo) == 0 {
 		return true
@@ -80,6 +80,8 @@ func Applies(appliesTo []string, w Workload) bool {
 		case a == "*", a == w.Definition, a == res, w.Type != "" && a == w.Type:
 			return true
 		case w.GVK.Kind != "" && (a == w.GVK.Kind || a == w.GVK.GroupVersion().String()+"."+w.GVK.Kind):
+			return true
+		case w.GVK.Kind != "" && w.GVK.Group != "" && a == w.GVK.Kind+"."+w.GVK.Group:
 			return true
 		case strings.HasPrefix(a, "*.") && w.GVK.Kind != "" && a[2:] == w.GVK.Group:
 			return true

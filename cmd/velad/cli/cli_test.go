@@ -111,8 +111,12 @@ func TestDefShow(t *testing.T) {
 	golden(t, "def-show-webservice.golden.txt", out)
 	for _, want := range []string{
 		"webservice (component): ",
-		"image  ",
-		"ports[].protocol",
+		"# Specification\n+--",
+		"| image            | Container image to run",
+		"| ports            | Ports the container listens on (default 80); exposed ones get a Service                          | [[]ports](#ports)",
+		"## ports\n",
+		"| protocol      | Protocol: UDP, TCP or SCTP                                                | \"TCP\"|\"UDP\"|\"SCTP\" | false    | TCP     |",
+		"### valueFrom\n",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("output lacks %q", want)
@@ -122,7 +126,16 @@ func TestDefShow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "stamp (trait): Adds a stamped-by annotation.\n\nNAME  TYPE    REQUIRED  DEFAULT  DESCRIPTION\nby    string  true               Who stamped it\n"
+	want := `stamp (trait): Adds a stamped-by annotation.
+
+# Specification
++------+----------------+--------+----------+---------+
+| NAME |  DESCRIPTION   |  TYPE  | REQUIRED | DEFAULT |
++------+----------------+--------+----------+---------+
+| by   | Who stamped it | string | true     |         |
++------+----------------+--------+----------+---------+
+
+`
 	if out != want {
 		t.Errorf("got\n%s\nwant\n%s", out, want)
 	}
@@ -176,5 +189,46 @@ spec:
 `
 	if out != want {
 		t.Errorf("got\n%s\nwant\n%s", out, want)
+	}
+}
+
+// TestDefVetKubeVelaFolder vets a folder of definitions written in
+// KubeVela's formats (the `.cue` definition file with imports of CUE's
+// standard packages and vela/*, and YAML X-Definitions with
+// spec.schematic.cue.template), and refuses a folder with broken ones,
+// naming the file and the line.
+func TestDefVetKubeVelaFolder(t *testing.T) {
+	out, err := run(t, newDefCommand(), "", "vet", "testdata/kubevela-defs")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	want := `testdata/kubevela-defs/component/cache.yaml: component "cache" is valid
+testdata/kubevela-defs/component/queue-worker.cue: component "queue-worker" is valid
+testdata/kubevela-defs/policy/quiet-hours.cue: policy "quiet-hours" is valid
+testdata/kubevela-defs/trait/drain-hook.cue: trait "drain-hook" is valid
+testdata/kubevela-defs/trait/pod-labels.yaml: trait "pod-labels" is valid
+testdata/kubevela-defs/workflowstep/wait-configmap.cue: workflow-step "wait-configmap" is valid
+`
+	if out != want {
+		t.Errorf("got\n%s\nwant\n%s", out, want)
+	}
+
+	out, err = run(t, newDefCommand(), "", "vet", "testdata/kubevela-defs-broken")
+	if err == nil || err.Error() != "2 of 3 files have errors" {
+		t.Errorf("error = %v", err)
+	}
+	for _, line := range []string{
+		`testdata/kubevela-defs-broken/good.cue: trait "good" is valid`,
+		`testdata/kubevela-defs-broken/typo.cue:8:49: template.patch.metadata.labels.team: reference "paramter" not found`,
+		`testdata/kubevela-defs-broken/unclosed.yaml: compile trait definition "unclosed"`,
+		`expected '}', found 'EOF'`,
+	} {
+		if !strings.Contains(out, line) {
+			t.Errorf("output lacks %q:\n%s", line, out)
+		}
+	}
+
+	if _, err := run(t, newDefCommand(), "", "vet", t.TempDir()); err == nil || !strings.Contains(err.Error(), "no definition files") {
+		t.Errorf("empty folder: %v", err)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 	"text/tabwriter"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
@@ -135,19 +136,59 @@ func runDefShow(ctx context.Context, out io.Writer, paths []string, kind, name s
 		fmt.Fprintln(out, "No parameters.")
 		return nil
 	}
-	w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "NAME\tTYPE\tREQUIRED\tDEFAULT\tDESCRIPTION")
-	for _, p := range params {
-		fmt.Fprintf(w, "%s\t%s\t%v\t%s\t%s\n", p.Name, p.Type, p.Required, p.Default, p.Description)
+	for _, t := range render.ParameterTables(params) {
+		fmt.Fprintf(out, "%s %s\n", strings.Repeat("#", min(t.Depth+1, 3)), t.Title)
+		rows := [][]string{{"NAME", "DESCRIPTION", "TYPE", "REQUIRED", "DEFAULT"}}
+		for _, r := range t.Rows {
+			rows = append(rows, []string{r.Name, r.Description, r.Type, fmt.Sprint(r.Required), r.Default})
+		}
+		writeBoxTable(out, rows)
+		fmt.Fprintln(out)
 	}
-	return w.Flush()
+	return nil
+}
+
+// writeBoxTable writes rows (the first is the header) in the boxed
+// layout `vela show` uses.
+func writeBoxTable(out io.Writer, rows [][]string) {
+	widths := make([]int, len(rows[0]))
+	for _, r := range rows {
+		for i, c := range r {
+			widths[i] = max(widths[i], utf8.RuneCountInString(c))
+		}
+	}
+	var rule strings.Builder
+	rule.WriteString("+")
+	for _, w := range widths {
+		rule.WriteString(strings.Repeat("-", w+2) + "+")
+	}
+	line := func(r []string, center bool) {
+		var b strings.Builder
+		b.WriteString("|")
+		for i, c := range r {
+			pad := widths[i] - utf8.RuneCountInString(c)
+			left := 0
+			if center {
+				left = pad / 2
+			}
+			b.WriteString(" " + strings.Repeat(" ", left) + c + strings.Repeat(" ", pad-left) + " |")
+		}
+		fmt.Fprintln(out, b.String())
+	}
+	fmt.Fprintln(out, rule.String())
+	line(rows[0], true)
+	fmt.Fprintln(out, rule.String())
+	for _, r := range rows[1:] {
+		line(r, false)
+	}
+	fmt.Fprintln(out, rule.String())
 }
 
 func newDefVetCommand() *cobra.Command {
 	return &cobra.Command{
 		SilenceUsage: true,
-		Use:          "vet FILE...",
-		Short:        "Check definition files (.cue or YAML) for errors",
+		Use:          "vet FILE|DIR...",
+		Short:        "Check definition files (.cue or YAML; a directory: every such file in it) for errors",
 		Args:         cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runDefVet(cmd.OutOrStdout(), args)
@@ -155,7 +196,14 @@ func newDefVetCommand() *cobra.Command {
 	}
 }
 
-func runDefVet(out io.Writer, files []string) error {
+func runDefVet(out io.Writer, paths []string) error {
+	files, err := definition.Files(paths...)
+	if err != nil {
+		return err
+	}
+	if len(files) == 0 {
+		return fmt.Errorf("no definition files (.cue, .yaml, .yml, .json) in %s", strings.Join(paths, ", "))
+	}
 	r := render.NewRenderer()
 	var failed []string
 	for _, f := range files {
