@@ -274,6 +274,10 @@ func (d processDaemon) Start() error {
 	cmd := exec.Command("/bin/sh", append([]string{"-c", superviseScript, "velad-supervise", InstalledBinary}, args...)...)
 	cmd.Stdout, cmd.Stderr = log, log
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	// The daemon outlives this command: it must not keep descriptors this
+	// process inherited (e.g. the lock of `flock LOCK velad install`,
+	// which would then be held until uninstall).
+	closeInheritedOnExec()
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("start velad supervisor: %w", err)
 	}
@@ -359,6 +363,23 @@ func (d processDaemon) Remove() error {
 		return err
 	}
 	return nil
+}
+
+// closeInheritedOnExec marks every descriptor above stderr close-on-exec,
+// so children get only what exec.Cmd passes them.
+func closeInheritedOnExec() {
+	if err := unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err == nil {
+		return
+	}
+	entries, err := os.ReadDir("/proc/self/fd") // kernels before 5.11
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if fd, err := strconv.Atoi(e.Name()); err == nil && fd > 2 {
+			unix.CloseOnExec(fd)
+		}
+	}
 }
 
 // supervisorPID reads the pid file and checks the process is a velad.

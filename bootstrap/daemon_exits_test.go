@@ -1,10 +1,13 @@
 package bootstrap
 
 import (
+	"os"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 func TestExitsInLog(t *testing.T) {
@@ -94,5 +97,27 @@ func TestSystemdState(t *testing.T) {
 	}
 	if got := lastReason([]byte("velad: first\nother\nvelad: second\nI1130 x")); got != "second" {
 		t.Errorf("lastReason = %q", got)
+	}
+}
+
+// A descriptor velad inherited (flock's lock) does not reach the daemon.
+func TestCloseInheritedOnExec(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer w.Close()
+	// Inherited: not close-on-exec, as flock(1) leaves its lock.
+	if _, err := unix.FcntlInt(w.Fd(), unix.F_SETFD, 0); err != nil {
+		t.Fatal(err)
+	}
+	closeInheritedOnExec()
+	flags, err := unix.FcntlInt(w.Fd(), unix.F_GETFD, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if flags&unix.FD_CLOEXEC == 0 {
+		t.Fatal("an inherited descriptor would reach the daemon")
 	}
 }
