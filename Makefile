@@ -20,7 +20,7 @@ LDFLAGS := -s -w -X $(PKG)/version.Version=$(VERSION) -X $(PKG)/version.GitCommi
 # velad's defaults.
 RUN_ARGS ?=
 
-.PHONY: all build payload install run test unit e2e lint compat bench bench-node bench-ingress bench-build generate clean
+.PHONY: all build payload install run test unit e2e lint compat bench bench-node bench-ingress bench-restart bench-build generate clean
 
 all: build
 
@@ -76,6 +76,10 @@ bench-node: build
 # Traefik and straight to the pod, Traefik's RSS and its payload's size.
 bench-ingress: build
 	$(GO) run ./scripts/bench/ingress -velad $(BIN)
+
+# velad stop + start with 50 pods running, on the installed velad (root).
+bench-restart: build
+	$(GO) run ./scripts/bench/restart -velad $(BIN) -pods 50
 
 # Cold build from a fresh clone (empty build cache) and an incremental rebuild.
 bench-build:

@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/velad-dev/velad/embedded/fileutil"
 )
 
@@ -34,8 +36,12 @@ type Daemon interface {
 	Start() error
 	// Stop stops it and waits until velad server is gone.
 	Stop() error
-	// Running reports whether the daemon runs, and a one-line state.
+	// Running reports whether the daemon runs (even if velad server under
+	// it keeps exiting), and a one-line state.
 	Running() (bool, string)
+	// Healthy reports whether velad server runs and is not crash-looping;
+	// the state says why it keeps exiting (its last error) when it is.
+	Healthy() (bool, string)
 	// Remove stops the daemon and deletes its files.
 	Remove() error
 }
@@ -103,7 +109,75 @@ func (systemdDaemon) Stop() error  { return systemctl("stop", "velad") }
 func (systemdDaemon) Running() (bool, string) {
 	out, _ := exec.Command("systemctl", "is-active", "velad").Output()
 	state := strings.TrimSpace(string(out))
-	return state == "active", "systemd unit velad: " + state
+	// activating: systemd is between restarts of a crashing velad server.
+	return state == "active" || state == "activating" || state == "reloading", "systemd unit velad: " + state
+}
+
+// Healthy is true while the unit is active and velad server is not
+// crash-looping (systemd restarting it); the state then says why it
+// exits (its last error, from the journal).
+func (systemdDaemon) Healthy() (bool, string) {
+	out, _ := exec.Command("systemctl", "show", "velad", "--no-pager",
+		"-p", "ActiveState", "-p", "SubState", "-p", "NRestarts", "-p", "ExecMainStatus", "-p", "ActiveEnterTimestampMonotonic").Output()
+	props := map[string]string{}
+	for _, l := range strings.Split(string(out), "\n") {
+		if k, v, ok := strings.Cut(strings.TrimSpace(l), "="); ok {
+			props[k] = v
+		}
+	}
+	journal, _ := exec.Command("journalctl", "-u", "velad", "-n", "400", "-o", "cat", "--no-pager").Output()
+	return systemdState(props, lastReason(journal), monotonicNow())
+}
+
+// systemdState judges the unit from `systemctl show` properties: it
+// crash-loops when systemd is between restarts (auto-restart) or it
+// restarted and has been active less than recoveredAfter.
+func systemdState(props map[string]string, reason string, now time.Duration) (bool, string) {
+	state := "systemd unit velad: " + props["ActiveState"]
+	if sub := props["SubState"]; sub != "" {
+		state += " (" + sub + ")"
+	}
+	restarts, _ := strconv.Atoi(props["NRestarts"])
+	if reason == "" {
+		reason = "no error printed (killed?)"
+	}
+	why := fmt.Sprintf("restarted %d times, last exit status %s: %s; see journalctl -u velad", restarts, props["ExecMainStatus"], reason)
+	if props["SubState"] == "auto-restart" {
+		return false, state + ": velad server is crash-looping: " + why
+	}
+	if props["ActiveState"] != "active" {
+		return false, state
+	}
+	if restarts > 0 {
+		enteredUS, _ := strconv.ParseInt(props["ActiveEnterTimestampMonotonic"], 10, 64)
+		if up := now - time.Duration(enteredUS)*time.Microsecond; enteredUS > 0 && up < recoveredAfter {
+			return false, state + ": velad server is crash-looping: " + why
+		}
+		return true, state + "; " + why
+	}
+	return true, state
+}
+
+// lastReason is the last "velad: …" line of a log (velad server's fatal
+// error), "" when there is none.
+func lastReason(log []byte) string {
+	reason := ""
+	for _, l := range strings.Split(string(log), "\n") {
+		if strings.HasPrefix(l, "velad: ") {
+			reason = strings.TrimPrefix(l, "velad: ")
+		}
+	}
+	return reason
+}
+
+// monotonicNow is systemd's monotonic clock (CLOCK_MONOTONIC), which its
+// *TimestampMonotonic properties count in.
+func monotonicNow() time.Duration {
+	var ts unix.Timespec
+	if err := unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts); err != nil {
+		return 0
+	}
+	return time.Duration(ts.Nano())
 }
 
 func (d systemdDaemon) Remove() error {
@@ -139,7 +213,7 @@ while :; do
 	while kill -0 "$pid" 2>/dev/null; do wait "$pid"; done
 	[ -n "$stop" ] && exit 0
 	[ $(( $(date +%s) - started )) -gt 60 ] && delay=1
-	echo "velad supervise: velad server exited ($code); starting it again in ${delay}s"
+	echo "velad supervise: $(date -u +%Y-%m-%dT%H:%M:%SZ): velad server exited ($code); starting it again in ${delay}s"
 	sleep "$delay" & wait $!
 	[ -n "$stop" ] && exit 0
 	delay=$(( delay * 2 )); [ "$delay" -gt 30 ] && delay=30
@@ -200,6 +274,10 @@ func (d processDaemon) Start() error {
 	cmd := exec.Command("/bin/sh", append([]string{"-c", superviseScript, "velad-supervise", InstalledBinary}, args...)...)
 	cmd.Stdout, cmd.Stderr = log, log
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	// The daemon outlives this command: it must not keep descriptors this
+	// process inherited (e.g. the lock of `flock LOCK velad install`,
+	// which would then be held until uninstall).
+	closeInheritedOnExec()
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("start velad supervisor: %w", err)
 	}
@@ -235,6 +313,48 @@ func (d processDaemon) Running() (bool, string) {
 	return true, fmt.Sprintf("velad supervisor: running (pid %d, log %s)", pid, LogFile)
 }
 
+// Healthy is true while the supervisor runs and velad server under it is
+// not crash-looping; the state then says why it exits (its last error,
+// from the log).
+func (d processDaemon) Healthy() (bool, string) {
+	pid, ok := supervisorPID()
+	if !ok {
+		return false, "velad supervisor: not running"
+	}
+	looping, exits := crashState(exitsInLog(logTail(LogFile, 256<<10)), time.Now())
+	state := fmt.Sprintf("velad supervisor: running (pid %d, log %s)", pid, LogFile)
+	switch {
+	case looping:
+		return false, fmt.Sprintf("velad server is crash-looping under the supervisor (pid %d): %s; see %s", pid, exits, LogFile)
+	case !serverChildAlive(pid):
+		if exits == "" {
+			exits = "velad server is not running"
+		}
+		return false, fmt.Sprintf("velad supervisor (pid %d) is starting velad server again: %s; see %s", pid, exits, LogFile)
+	case exits != "":
+		state += "; " + exits
+	}
+	return true, state
+}
+
+// serverChildAlive tells whether the supervisor has a velad server child.
+func serverChildAlive(supervisor int) bool {
+	children, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", supervisor, supervisor))
+	if err != nil {
+		return true // cannot tell: do not claim it is down
+	}
+	for _, f := range strings.Fields(string(children)) {
+		pid, err := strconv.Atoi(f)
+		if err != nil || !alive(pid) {
+			continue
+		}
+		if cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid)); strings.Contains(string(cmdline), "server") {
+			return true
+		}
+	}
+	return false
+}
+
 func (d processDaemon) Remove() error {
 	if err := d.Stop(); err != nil {
 		return err
@@ -243,6 +363,23 @@ func (d processDaemon) Remove() error {
 		return err
 	}
 	return nil
+}
+
+// closeInheritedOnExec marks every descriptor above stderr close-on-exec,
+// so children get only what exec.Cmd passes them.
+func closeInheritedOnExec() {
+	if err := unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC); err == nil {
+		return
+	}
+	entries, err := os.ReadDir("/proc/self/fd") // kernels before 5.11
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		if fd, err := strconv.Atoi(e.Name()); err == nil && fd > 2 {
+			unix.CloseOnExec(fd)
+		}
+	}
 }
 
 // supervisorPID reads the pid file and checks the process is a velad.

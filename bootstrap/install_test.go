@@ -100,6 +100,7 @@ func (runningDaemon) Install([]string) error    { return nil }
 func (runningDaemon) Start() error              { return nil }
 func (runningDaemon) Stop() error               { return nil }
 func (d runningDaemon) Running() (bool, string) { return bool(d), "" }
+func (d runningDaemon) Healthy() (bool, string) { return bool(d), "" }
 func (runningDaemon) Remove() error             { return nil }
 
 // A re-install stops the running velad in a step of its own, before the

@@ -23,8 +23,8 @@ type StatusLine struct {
 // Status reports the daemon, the node, the system deployments, the
 // controller and each enabled addon, one line each.
 func Status(ctx context.Context, cfg *config.Config, d Daemon) []StatusLine {
-	running, state := d.Running()
-	lines := []StatusLine{{Name: "daemon", OK: running, Detail: state}}
+	healthy, state := d.Healthy()
+	lines := []StatusLine{{Name: "daemon", OK: healthy, Detail: state}}
 	cs, err := clientFor(cfg.Paths().AdminKubeconfig)
 	if err != nil {
 		return append(lines, StatusLine{Name: "api server", Detail: fmt.Sprintf("no kubeconfig in %s: %v", cfg.DataDir, err)})

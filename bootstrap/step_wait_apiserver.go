@@ -15,9 +15,16 @@ import (
 func (in *installer) waitAPIServer(ctx context.Context) error {
 	return waitFor(ctx, in.o.Timeout, "the API server", func(ctx context.Context) (bool, string) {
 		if err := in.connect(); err != nil {
+			if ok, state := in.o.Daemon.Healthy(); !ok {
+				return false, state
+			}
 			return false, err.Error()
 		}
 		if _, err := in.kube.Discovery().ServerVersion(); err != nil {
+			// A server that keeps exiting says why in its log.
+			if ok, state := in.o.Daemon.Healthy(); !ok {
+				return false, state
+			}
 			return false, err.Error()
 		}
 		return true, ""

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -18,6 +19,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/utils/ptr"
@@ -152,9 +154,12 @@ func TestNodeLifecycle(t *testing.T) {
 		t.Fatalf("velad image ls:\n%s", out)
 	}
 
-	// velad stop, then velad start: start returns only once the node is
-	// Ready from a status its kubelet posted after the start (not the
-	// condition left from before the stop), and the app serves again.
+	// velad stop, then velad start with 50 pods running: start returns
+	// only once the node is Ready from a status its kubelet posted after
+	// the start (not the condition left from before the stop), every pod
+	// is Ready again without help, and the app serves again.
+	createMany(t, cs, manyPods)
+	waitReplicasReady(t, cs, "many", manyPods, 5*time.Minute)
 	runOK(t, time.Minute, bin, "stop")
 	startedAt := time.Now().Truncate(time.Second)
 	runOK(t, 4*time.Minute, bin, "start", "--timeout", "3m")
@@ -167,8 +172,41 @@ func TestNodeLifecycle(t *testing.T) {
 			t.Fatalf("velad start returned before a fresh Ready status: %s, heartbeat %s, started %s", c.Status, c.LastHeartbeatTime, startedAt)
 		}
 	}
+	waitReplicasReady(t, cs, "many", manyPods, 3*time.Minute)
 	waitPodsRunning(t, cs, helloPods)
 	assertHTTP(t, "http://"+svc+"/", "Hello World")
+	if err := cs.AppsV1().Deployments("default").Delete(ctx, "many", metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+
+	// A velad server that keeps exiting (here: its API port taken while it
+	// was stopped) makes velad start fail and velad status unhealthy, both
+	// naming the cause; freed, the daemon recovers by itself.
+	runOK(t, time.Minute, bin, "stop")
+	squatter, err := net.Listen("tcp", "0.0.0.0:6443")
+	if err != nil {
+		t.Fatal(err)
+	}
+	startOut, err := exec.Command(bin, "start", "--timeout", "40s").CombinedOutput()
+	if err == nil || !strings.Contains(string(startOut), "crash-looping") || !strings.Contains(string(startOut), "6443 is already in use") {
+		squatter.Close()
+		t.Fatalf("velad start with the API port taken: err=%v, want it to fail naming the crash loop and the port:\n%s", err, startOut)
+	}
+	statusOut, err := exec.Command(bin, "status", "--data-dir", dataDir).CombinedOutput()
+	squatter.Close()
+	if err == nil || !strings.Contains(string(statusOut), "✗ daemon") || !strings.Contains(string(statusOut), "6443 is already in use") {
+		t.Fatalf("velad status of a crash-looping daemon: err=%v, want ✗ daemon with the cause:\n%s", err, statusOut)
+	}
+	for deadline := time.Now().Add(3 * time.Minute); ; time.Sleep(2 * time.Second) {
+		o, err := exec.Command(bin, "status", "--data-dir", dataDir).CombinedOutput()
+		if err == nil && !strings.Contains(string(o), "✗") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("velad did not recover within 3m of the port being freed:\n%s", o)
+		}
+	}
+	waitPodsRunning(t, cs, helloPods)
 
 	// Installing again on an installed machine is safe: same pods, same data.
 	// It upgrades the controller's Helm release too: a changed value rolls
@@ -518,4 +556,63 @@ func assertNoLeftovers(t *testing.T, dataDir, kubeconfig string) {
 			t.Errorf("process %s (%q) left behind", e.Name(), strings.ReplaceAll(string(cmdline), "\x00", " "))
 		}
 	}
+}
+
+// manyPods run through velad stop / velad start (issue: restarts with
+// ~50 pods crash-looped).
+const manyPods = 50
+
+// createMany runs n small hello pods with a readiness probe, so Ready
+// means the container answers.
+func createMany(t *testing.T, cs kubernetes.Interface, n int32) {
+	t.Helper()
+	labels := map[string]string{"app": "many"}
+	d := &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Name: "many", Namespace: "default"},
+		Spec: appsv1.DeploymentSpec{
+			Replicas: &n,
+			Selector: &metav1.LabelSelector{MatchLabels: labels},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: labels},
+				Spec: corev1.PodSpec{
+					TerminationGracePeriodSeconds: ptr.To[int64](1),
+					Containers: []corev1.Container{{
+						Name: "hello", Image: helloImage, ImagePullPolicy: corev1.PullNever,
+						ReadinessProbe: &corev1.Probe{
+							ProbeHandler:  corev1.ProbeHandler{TCPSocket: &corev1.TCPSocketAction{Port: intstr.FromInt32(8000)}},
+							PeriodSeconds: 2,
+						},
+						Resources: corev1.ResourceRequirements{Requests: corev1.ResourceList{
+							corev1.ResourceCPU: resource.MustParse("1m"), corev1.ResourceMemory: resource.MustParse("8Mi")}},
+					}},
+				},
+			},
+		},
+	}
+	if _, err := cs.AppsV1().Deployments("default").Create(context.Background(), d, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// waitReplicasReady waits until n pods of the Deployment are Running
+// and Ready.
+func waitReplicasReady(t *testing.T, cs kubernetes.Interface, name string, n int, timeout time.Duration) {
+	t.Helper()
+	ready := 0
+	for deadline := time.Now().Add(timeout); time.Now().Before(deadline); time.Sleep(time.Second) {
+		pods, err := cs.CoreV1().Pods("default").List(context.Background(), metav1.ListOptions{LabelSelector: "app=" + name})
+		if err != nil {
+			continue
+		}
+		ready = 0
+		for i := range pods.Items {
+			if p := &pods.Items[i]; p.DeletionTimestamp == nil && p.Status.Phase == corev1.PodRunning && podReady(p) {
+				ready++
+			}
+		}
+		if ready == n {
+			return
+		}
+	}
+	t.Fatalf("%d of %d pods of %s Ready after %s", ready, n, name, timeout)
 }
