@@ -21,10 +21,10 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook"
 
 	"github.com/velad-dev/velad/controller/api/scheme"
-	"github.com/velad-dev/velad/controller/cluster"
 	"github.com/velad-dev/velad/controller/api/v1beta1"
 	"github.com/velad-dev/velad/controller/app"
 	"github.com/velad-dev/velad/controller/builtins"
+	"github.com/velad-dev/velad/controller/cluster"
 	"github.com/velad-dev/velad/controller/definition"
 	"github.com/velad-dev/velad/controller/install"
 	"github.com/velad-dev/velad/controller/render"
