@@ -63,6 +63,26 @@ func TestPrintStatus(t *testing.T) {
 	}
 }
 
+// Resources in joined clusters are grouped by cluster; services name
+// theirs.
+func TestPrintStatusClusters(t *testing.T) {
+	app := sampleApp()
+	app.Status.Phase, app.Status.Workflow = v1beta1.ApplicationRunning, nil
+	ref := func(cluster, name string) v1beta1.ClusterObjectReference {
+		return v1beta1.ClusterObjectReference{Cluster: cluster, ObjectReference: v1beta1.ObjectReference{Kind: "Deployment", Namespace: "default", Name: name}}
+	}
+	app.Status.Services = []v1beta1.ApplicationComponentStatus{{Name: "web", Cluster: "edge-1", Healthy: true}, {Name: "web", Cluster: "edge-2", Healthy: true}, {Name: "db", Healthy: true}}
+	app.Status.AppliedResources = []v1beta1.ClusterObjectReference{ref("", "db"), ref("edge-1", "web"), ref("edge-2", "web")}
+	res := []appcli.Resource{{Component: "db", Ref: ref("", "db")}, {Component: "web", Ref: ref("edge-1", "web")}, {Component: "web", Ref: ref("edge-2", "web")}}
+	for name, tree := range map[string]bool{"status-clusters.golden.txt": false, "status-tree-clusters.golden.txt": true} {
+		var out bytes.Buffer
+		if err := printStatus(&out, app, tree, res); err != nil {
+			t.Fatal(err)
+		}
+		golden(t, name, out.String())
+	}
+}
+
 func TestPrintList(t *testing.T) {
 	var out bytes.Buffer
 	now := time.Date(2026, 11, 22, 10, 5, 0, 0, time.UTC)
