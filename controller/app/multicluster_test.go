@@ -265,6 +265,30 @@ spec:
 		t.Errorf("default workflow %s, want one step deploy-edges", describe(api))
 	}
 
+	// Steps written in CUE see the clusters (vela/multicluster).
+	stepDef(t, c, ns, "where", `
+import (
+	"strings"
+	"vela/builtin"
+	"vela/multicluster"
+)
+list: multicluster.#ListClusters
+places: multicluster.#GetPlacementsFromTopologyPolicies & {$params: policies: ["edges"]}
+msg: builtin.#Message & {$params: message: strings.Join(list.$returns.outputs.clusters, ",") + " / " + strings.Join([for p in places.$returns.placements {p.cluster + ":" + p.namespace}], ",")}
+`)
+	up(t, c, parseApp(t, ns, fmt.Sprintf(`
+metadata: {name: where, namespace: %s}
+spec:
+  components: []
+  policies:
+  - {name: edges, type: topology, properties: {clusterLabelSelector: {region: edge}, namespace: edge-ns}}
+  workflow: {steps: [{name: where, type: where}]}
+`, ns)))
+	where := waitStep(t, c, ns, "where", "where", v1beta1.WorkflowStepSucceeded)
+	if msg := where.Status.Workflow.Steps[0].Message; msg != "local,edge-1,edge-2 / edge-1:edge-ns,edge-2:edge-ns" {
+		t.Errorf("step message %q, want the clusters and placements", msg)
+	}
+
 	// Deleting the apps cleans every cluster; then edge-1 detaches.
 	for _, name := range []string{"shop", "api"} {
 		if err := c.Delete(ctx, getApp(t, c, ns, name)); err != nil {
