@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/velad-dev/velad/controller/api/v1beta1"
@@ -14,6 +15,7 @@ import (
 	"github.com/velad-dev/velad/controller/cluster"
 	"github.com/velad-dev/velad/controller/render"
 	"github.com/velad-dev/velad/controller/tracker"
+	"github.com/velad-dev/velad/controller/workflow"
 )
 
 // Delivery to joined clusters: objects placed in a cluster other than
@@ -72,7 +74,7 @@ func (run *appRun) applierFor(ctx context.Context, u interface{ GetLabels() map[
 	if cluster.IsLocal(name) {
 		return run.r.applier(), "", nil
 	}
-	if err := run.unreachable[name]; err != nil {
+	if err := run.down(name); err != nil {
 		return nil, name, err
 	}
 	c, err := run.r.clusterClient(ctx, name)
@@ -84,6 +86,8 @@ func (run *appRun) applierFor(ctx context.Context, u interface{ GetLabels() map[
 }
 
 func (run *appRun) markUnreachable(name string, err error) {
+	run.mu.Lock()
+	defer run.mu.Unlock()
 	if run.unreachable == nil {
 		run.unreachable = map[string]error{}
 	}
@@ -126,4 +130,83 @@ func (b *clusterBackoff) reset(app *v1beta1.Application, c string) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	delete(b.n, backoffKey(app, c))
+}
+
+// down is why cluster c failed in this reconcile (nil: it did not).
+func (run *appRun) down(c string) error {
+	run.mu.Lock()
+	defer run.mu.Unlock()
+	return run.unreachable[c]
+}
+
+func (run *appRun) liveOf(key string) (*unstructured.Unstructured, bool) {
+	run.mu.Lock()
+	defer run.mu.Unlock()
+	l, ok := run.live[key]
+	return l, ok
+}
+
+func (run *appRun) setLive(key string, l *unstructured.Unstructured) {
+	run.mu.Lock()
+	defer run.mu.Unlock()
+	run.live[key] = l
+}
+
+// applyAll applies entries, the clusters' in parallel (each cluster's in
+// order); a cluster that fails is reported in down, and the first other
+// failure ends it.
+func (run *appRun) applyAll(ctx context.Context, entries []tracker.Entry) (down []*clusterError, _ workflow.Outcome, _ error) {
+	var order []string
+	byCluster := map[string][]tracker.Entry{}
+	for _, e := range entries {
+		c := tracker.ClusterOf(e.Object)
+		if _, ok := byCluster[c]; !ok {
+			order = append(order, c)
+		}
+		byCluster[c] = append(byCluster[c], e)
+	}
+	type result struct {
+		down *clusterError
+		out  workflow.Outcome
+		err  error
+	}
+	results := make([]result, len(order))
+	applyCluster := func(i int) {
+		for _, e := range byCluster[order[i]] {
+			if run.down(order[i]) != nil {
+				return
+			}
+			out, err := run.applyEntry(ctx, e)
+			var ce *clusterError
+			if errors.As(err, &ce) {
+				results[i].down = ce
+				return
+			}
+			if err != nil || out.Failed {
+				results[i].out, results[i].err = out, err
+				return
+			}
+		}
+	}
+	if len(order) == 1 {
+		applyCluster(0)
+	} else {
+		var wg sync.WaitGroup
+		for i := range order {
+			wg.Add(1)
+			go func() { defer wg.Done(); applyCluster(i) }()
+		}
+		wg.Wait()
+	}
+	for _, r := range results {
+		if r.down != nil {
+			down = append(down, r.down)
+		}
+	}
+	for _, r := range results {
+		if r.err != nil || r.out.Failed {
+			return down, r.out, r.err
+		}
+	}
+	return down, workflow.Outcome{}, nil
 }

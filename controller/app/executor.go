@@ -146,28 +146,19 @@ func (run *appRun) deployIndices(ctx context.Context, idx []int) (workflow.Outco
 			return workflow.Outcome{}, err
 		}
 	}
-	var down []*clusterError
-	for _, e := range entries {
-		if run.unreachable[tracker.ClusterOf(e.Object)] != nil {
-			continue
-		}
-		out, err := run.applyEntry(ctx, e)
-		var ce *clusterError
-		if errors.As(err, &ce) {
-			down = append(down, ce)
-			continue
-		}
-		if err != nil || out.Failed {
-			return out, err
-		}
+	down, out, err := run.applyAll(ctx, entries)
+	if err != nil || out.Failed {
+		return out, err
 	}
 	var wait *workflow.Outcome
 	for _, i := range idx {
 		rc := &run.comps[i]
-		if run.unreachable[rc.Cluster] != nil {
+		if run.down(rc.Cluster) != nil {
 			continue
 		}
-		run.r.backoff.reset(run.app, rc.Cluster)
+		if rc.Cluster != "" {
+			run.r.backoff.reset(run.app, rc.Cluster)
+		}
 		if wait != nil {
 			continue
 		}
@@ -296,7 +287,7 @@ func (run *appRun) dropTracker(ctx context.Context) {
 // anything else is returned to be retried with backoff.
 func (run *appRun) applyEntry(ctx context.Context, e tracker.Entry) (workflow.Outcome, error) {
 	key := tracker.Key(tracker.Ref(e.Object))
-	if _, ok := run.live[key]; ok {
+	if _, ok := run.liveOf(key); ok {
 		return workflow.Outcome{}, nil
 	}
 	if run.book.skip(key, e.Object, func() *unstructured.Unstructured { return run.liveObject(ctx, e.Object) }) {
@@ -307,7 +298,8 @@ func (run *appRun) applyEntry(ctx context.Context, e tracker.Entry) (workflow.Ou
 		return workflow.Outcome{}, err
 	}
 	// Not over an object another app manages (took over since).
-	if out, ok := run.owns(ctx, e, run.live[key]); !ok {
+	known, _ := run.liveOf(key)
+	if out, ok := run.owns(ctx, e, known); !ok {
 		return out, nil
 	}
 	applier, cl, err := run.applierFor(ctx, e.Object)
@@ -321,7 +313,7 @@ func (run *appRun) applyEntry(ctx context.Context, e tracker.Entry) (workflow.Ou
 			}
 		}
 		if err == nil {
-			run.live[key] = live
+			run.setLive(key, live)
 			run.book.applied(key, e.Object, live)
 			return workflow.Outcome{}, nil
 		}
@@ -463,7 +455,7 @@ func (run *appRun) keepState(ctx context.Context) error {
 	}
 	for i := range run.comps {
 		rc := &run.comps[i]
-		if !run.deployed[i] || run.unreachable[rc.Cluster] != nil {
+		if !run.deployed[i] || run.down(rc.Cluster) != nil {
 			continue
 		}
 		// PostDispatch objects are kept as they are too (done once per

@@ -19,7 +19,7 @@ import (
 // reconcile's apply, or read from the API server; nil when absent.
 func (run *appRun) liveObject(ctx context.Context, u *unstructured.Unstructured) *unstructured.Unstructured {
 	key := tracker.Key(tracker.Ref(u))
-	if l, ok := run.live[key]; ok {
+	if l, ok := run.liveOf(key); ok {
 		return l
 	}
 	l, err := run.r.readLive(ctx, u)
@@ -29,7 +29,7 @@ func (run *appRun) liveObject(ctx context.Context, u *unstructured.Unstructured)
 		}
 		l = nil
 	}
-	run.live[key] = l
+	run.setLive(key, l)
 	return l
 }
 

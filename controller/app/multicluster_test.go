@@ -305,3 +305,31 @@ spec:
 		t.Errorf("cluster list after detach: %+v %v", st, err)
 	}
 }
+
+// A topology naming a cluster that is not joined, or a selector that
+// matches none, fails the app with a message saying so; nothing is
+// delivered.
+func TestTopologyBadInput(t *testing.T) {
+	c, ns := start(t)
+	cases := map[string]struct{ topology, want string }{
+		"unknown":  {`{clusters: [nowhere]}`, `cluster "nowhere" is not joined`},
+		"no-match": {`{clusterLabelSelector: {region: moon}}`, "failed to find any cluster matches given labels"},
+	}
+	for name, tc := range cases {
+		up(t, c, parseApp(t, ns, fmt.Sprintf(`
+metadata: {name: %s}
+spec:
+  components: [{name: %s, type: webservice, properties: {image: "nginx:1"}}]
+  policies: [{name: where, type: topology, properties: %s}]
+`, name, name, tc.topology)))
+	}
+	for name, tc := range cases {
+		eventually(t, name+" to fail", func() (bool, string) {
+			d := describe(getApp(t, c, ns, name))
+			return strings.Contains(d, tc.want), d
+		})
+		if deployment(t, c, ns, name) != nil {
+			t.Errorf("%s: delivered to local anyway", name)
+		}
+	}
+}

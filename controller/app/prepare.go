@@ -44,8 +44,10 @@ type appRun struct {
 	unreachable map[string]error
 	// current is the tracker of rev, loaded when first needed.
 	current *tracker.Current
-	// live holds the objects applied or read in this reconcile.
+	// live holds the objects applied or read in this reconcile; mu
+	// guards it and unreachable (clusters are applied in parallel).
 	live      map[string]*unstructured.Unstructured
+	mu        sync.Mutex
 	applyOnce bool
 	// book remembers what is applied, to skip what is unchanged.
 	book applyBook
@@ -147,7 +149,8 @@ func (run *appRun) render(ctx context.Context) error {
 	for _, s := range steps {
 		places, err := render.Placements(spec, s.policies, clusters)
 		if err != nil {
-			return &renderError{err: fmt.Errorf("deploy step %q: %w", s.name, err)}
+			// (A cluster may be joined or labelled later: try again soon.)
+			return &renderError{err: fmt.Errorf("deploy step %q: %w", s.name, err), missing: true}
 		}
 		run.byStep[s.name] = []int{}
 		for _, p := range places {

@@ -48,7 +48,9 @@ func TestSecretRoundTrip(t *testing.T) {
 		want func(*rest.Config) bool
 	}{
 		{rest.Config{Host: "https://198.18.0.2:6443", TLSClientConfig: rest.TLSClientConfig{CAData: []byte("ca"), CertData: []byte("crt"), KeyData: []byte("key")}},
-			CredentialX509, func(c *rest.Config) bool { return string(c.CertData) == "crt" && string(c.KeyData) == "key" && string(c.CAData) == "ca" }},
+			CredentialX509, func(c *rest.Config) bool {
+				return string(c.CertData) == "crt" && string(c.KeyData) == "key" && string(c.CAData) == "ca"
+			}},
 		{rest.Config{Host: "https://198.18.0.3:6443", BearerToken: "tok"},
 			CredentialToken, func(c *rest.Config) bool { return c.BearerToken == "tok" && c.Insecure }},
 	}
