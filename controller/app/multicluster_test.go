@@ -325,8 +325,13 @@ spec:
 	}
 	for name, tc := range cases {
 		eventually(t, name+" to fail", func() (bool, string) {
-			d := describe(getApp(t, c, ns, name))
-			return strings.Contains(d, tc.want), d
+			app := getApp(t, c, ns, name)
+			for _, cond := range app.Status.Conditions {
+				if strings.Contains(cond.Message, tc.want) {
+					return true, ""
+				}
+			}
+			return false, describe(app)
 		})
 		if deployment(t, c, ns, name) != nil {
 			t.Errorf("%s: delivered to local anyway", name)
