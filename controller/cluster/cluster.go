@@ -20,7 +20,6 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -244,6 +243,32 @@ type Registry struct {
 
 	mu      sync.Mutex
 	clients map[string]cached
+	// The Secrets as last read, reused for ReadTTL.
+	read   []corev1.Secret
+	readAt time.Time
+}
+
+// ReadTTL is how long the registry reuses the Secrets it read: a
+// reconcile asks for a cluster's client many times, and a changed
+// Secret is seen this much later at most.
+const ReadTTL = 2 * time.Second
+
+// secrets returns the cluster Secrets, read at most every ReadTTL.
+func (r *Registry) secrets(ctx context.Context) ([]corev1.Secret, error) {
+	r.mu.Lock()
+	if r.read != nil && time.Since(r.readAt) < ReadTTL {
+		defer r.mu.Unlock()
+		return r.read, nil
+	}
+	r.mu.Unlock()
+	var l corev1.SecretList
+	if err := r.Reader.List(ctx, &l, client.InNamespace(Namespace), client.HasLabels{LabelCredentialType}); err != nil {
+		return nil, fmt.Errorf("list clusters (Secrets in %s): %w", Namespace, err)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.read, r.readAt = l.Items, time.Now()
+	return l.Items, nil
 }
 
 type cached struct {
@@ -257,13 +282,13 @@ var ErrNotFound = errors.New("cluster not found")
 // List returns local first, then the joined clusters by name. A Secret
 // that does not describe a usable cluster is left out.
 func (r *Registry) List(ctx context.Context) ([]Cluster, error) {
-	var l corev1.SecretList
-	if err := r.Reader.List(ctx, &l, client.InNamespace(Namespace), client.HasLabels{LabelCredentialType}); err != nil {
-		return nil, fmt.Errorf("list clusters (Secrets in %s): %w", Namespace, err)
+	items, err := r.secrets(ctx)
+	if err != nil {
+		return nil, err
 	}
 	out := []Cluster{{Name: Local, Labels: map[string]string{}}}
-	for i := range l.Items {
-		c, err := FromSecret(&l.Items[i])
+	for i := range items {
+		c, err := FromSecret(&items[i])
 		if err != nil {
 			continue
 		}
@@ -278,17 +303,16 @@ func (r *Registry) Get(ctx context.Context, name string) (Cluster, error) {
 	if IsLocal(name) {
 		return Cluster{Name: Local, Labels: map[string]string{}}, nil
 	}
-	s := &corev1.Secret{}
-	if err := r.Reader.Get(ctx, client.ObjectKey{Namespace: Namespace, Name: name}, s); err != nil {
-		if apierrors.IsNotFound(err) {
-			return Cluster{}, fmt.Errorf("cluster %q: %w (join it with 'velad cluster join')", name, ErrNotFound)
+	items, err := r.secrets(ctx)
+	if err != nil {
+		return Cluster{}, err
+	}
+	for i := range items {
+		if items[i].Name == name {
+			return FromSecret(&items[i])
 		}
-		return Cluster{}, fmt.Errorf("read cluster %q: %w", name, err)
 	}
-	if _, ok := s.Labels[LabelCredentialType]; !ok {
-		return Cluster{}, fmt.Errorf("cluster %q: %w (Secret %s/%s is no cluster)", name, ErrNotFound, Namespace, name)
-	}
-	return FromSecret(s)
+	return Cluster{}, fmt.Errorf("cluster %q: %w (join it with 'velad cluster join')", name, ErrNotFound)
 }
 
 // Client returns the client of cluster name: Local for local, else one
