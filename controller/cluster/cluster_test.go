@@ -102,3 +102,24 @@ func TestNamesAndLabels(t *testing.T) {
 		t.Error("label without value accepted")
 	}
 }
+
+func TestKubeconfigRefused(t *testing.T) {
+	exec := `apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: "https://198.18.0.2:6443"}}]
+users: [{name: u, user: {exec: {apiVersion: client.authentication.k8s.io/v1, command: aws}}}]
+contexts: [{name: x, context: {cluster: c, user: u}}]
+current-context: x
+`
+	cases := map[string]struct{ kubeconfig, context, want string }{
+		"garbage":         {"{{{ nope", "", "read kubeconfig"},
+		"exec plugin":     {exec, "", "exec and auth-provider credentials are not supported"},
+		"unknown context": {exec, "other", `context "other"`},
+	}
+	for name, tc := range cases {
+		_, err := restConfigOf([]byte(tc.kubeconfig), tc.context)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want %q", name, err, tc.want)
+		}
+	}
+}

@@ -69,7 +69,18 @@ func restConfigOf(kubeconfig []byte, context string) (*rest.Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read kubeconfig: %w", err)
 	}
-	cc := clientcmd.NewNonInteractiveClientConfig(*raw, context, &clientcmd.ConfigOverrides{}, nil)
+	name := context
+	if name == "" {
+		name = raw.CurrentContext
+	}
+	kctx, ok := raw.Contexts[name]
+	if !ok {
+		return nil, fmt.Errorf("kubeconfig: context %q is not in it: pick one with --context", name)
+	}
+	if u := raw.AuthInfos[kctx.AuthInfo]; u != nil && (u.Exec != nil || u.AuthProvider != nil) {
+		return nil, errors.New("kubeconfig: exec and auth-provider credentials are not supported: use a kubeconfig with a client certificate or a token (e.g. 'velad kubeconfig --external' of the other velad)")
+	}
+	cc := clientcmd.NewNonInteractiveClientConfig(*raw, name, &clientcmd.ConfigOverrides{}, nil)
 	cfg, err := cc.ClientConfig()
 	if err != nil {
 		return nil, fmt.Errorf("kubeconfig: %w", err)

@@ -2,6 +2,8 @@ package cli
 
 import (
 	"bytes"
+	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -99,6 +101,31 @@ func TestAppCommandsNeedArgs(t *testing.T) {
 	for _, tc := range cases {
 		if _, err := run(t, NewRootCommand(), "", tc.args...); err == nil {
 			t.Errorf("velad %v: want an error", tc.args)
+		}
+	}
+}
+
+// `velad cluster join` refuses what it cannot use before it asks any
+// cluster.
+func TestClusterJoinBadInput(t *testing.T) {
+	dir := t.TempDir()
+	garbage := dir + "/garbage.yaml"
+	if err := os.WriteFile(garbage, []byte("{{{ not yaml"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"cluster", "join", dir + "/missing.yaml", "--name", "edge-1"}, "read kubeconfig"},
+		{[]string{"cluster", "join", garbage, "--name", "edge-1", "--kubeconfig", garbage}, "kubeconfig"},
+		{[]string{"cluster", "join", garbage}, "name"},
+		{[]string{"cluster", "join", garbage, "--name", "edge-1", "--labels", "novalue"}, "want key=value"},
+	}
+	for _, tc := range cases {
+		_, err := run(t, NewRootCommand(), "", tc.args...)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("velad %s: %v, want an error about %q", strings.Join(tc.args, " "), err, tc.want)
 		}
 	}
 }
