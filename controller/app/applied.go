@@ -104,6 +104,8 @@ func (a appliedObject) unchanged(desired, live *unstructured.Unstructured) bool 
 type applyBook struct {
 	prev, next *appliedState
 	sums       map[string][32]byte
+	// mu guards next and sums: clusters are applied in parallel.
+	mu *sync.Mutex
 }
 
 // begin starts the bookkeeping of one reconcile of app at revision.
@@ -112,6 +114,7 @@ func (s *appliedStates) begin(app *v1beta1.Application, revision string, now tim
 		prev: s.get(app, revision, now, maxAge),
 		next: &appliedState{uid: app.UID, revision: revision, since: now, objects: map[string]appliedObject{}},
 		sums: map[string][32]byte{},
+		mu:   &sync.Mutex{},
 	}
 	if b.prev != nil {
 		b.next.since = b.prev.since
@@ -127,6 +130,8 @@ func (b *applyBook) skip(key string, desired *unstructured.Unstructured, live fu
 	if !ok || !rec.unchanged(desired, live()) {
 		return false
 	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	b.next.objects[key] = rec
 	return true
 }
@@ -135,6 +140,8 @@ func (b *applyBook) skip(key string, desired *unstructured.Unstructured, live fu
 // live.
 func (b *applyBook) applied(key string, desired, live *unstructured.Unstructured) {
 	if sum, ok := b.sum(key, desired); ok {
+		b.mu.Lock()
+		defer b.mu.Unlock()
 		b.next.objects[key] = appliedObject{sum: sum, uid: live.GetUID(), generation: live.GetGeneration(), resourceVersion: live.GetResourceVersion()}
 	}
 }
@@ -152,12 +159,17 @@ func (b *applyBook) recordedBefore(entries []tracker.Entry) bool {
 
 // sum is the hash of a desired object, computed once per reconcile.
 func (b *applyBook) sum(key string, u *unstructured.Unstructured) ([32]byte, bool) {
-	if s, ok := b.sums[key]; ok {
+	b.mu.Lock()
+	s, ok := b.sums[key]
+	b.mu.Unlock()
+	if ok {
 		return s, true
 	}
-	s, ok := objectSum(u)
+	s, ok = objectSum(u)
 	if ok {
+		b.mu.Lock()
 		b.sums[key] = s
+		b.mu.Unlock()
 	}
 	return s, ok
 }

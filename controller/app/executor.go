@@ -2,9 +2,11 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/log"
@@ -70,6 +72,9 @@ func (run *appRun) Execute(ctx context.Context, step v1beta1.WorkflowStepBase, i
 		}
 		return run.deployWithOutputs(ctx, []string{name}, in.Context)
 	case workflow.TypeDeploy:
+		if idx, ok := run.byStep[step.Name]; ok && run.multi {
+			return run.deployIndices(ctx, idx)
+		}
 		var names []string
 		for _, c := range run.spec.Spec.Components {
 			names = append(names, c.Name)
@@ -114,16 +119,24 @@ func failed(reason, format string, args ...any) workflow.Outcome {
 // deployComponents applies the named components and reports done when
 // all of them are healthy.
 func (run *appRun) deployComponents(ctx context.Context, names []string) (workflow.Outcome, error) {
+	var idx []int
 	for _, name := range names {
 		if len(run.byName[name]) == 0 {
 			return failed("ComponentNotFound", "component %q is not in the application", name), nil
 		}
+		idx = append(idx, run.byName[name]...)
 	}
+	return run.deployIndices(ctx, idx)
+}
+
+// deployIndices applies the components run.comps[idx] and reports done
+// when all of them are healthy. A joined cluster that does not answer
+// fails only its own components: the others are applied and waited for,
+// and the outcome names the cluster (retried with backoff).
+func (run *appRun) deployIndices(ctx context.Context, idx []int) (workflow.Outcome, error) {
 	var entries []tracker.Entry
-	for _, name := range names {
-		for _, i := range run.byName[name] {
-			entries = append(entries, entriesOf(&run.comps[i])...)
-		}
+	for _, i := range idx {
+		entries = append(entries, entriesOf(&run.comps[i])...)
 	}
 	if !run.book.recordedBefore(entries) {
 		if out, ok := run.claim(ctx, entries); !ok {
@@ -133,45 +146,66 @@ func (run *appRun) deployComponents(ctx context.Context, names []string) (workfl
 			return workflow.Outcome{}, err
 		}
 	}
-	for _, e := range entries {
-		if out, err := run.applyEntry(ctx, e); err != nil || out.Failed {
-			return out, err
+	down, out, err := run.applyAll(ctx, entries)
+	if err != nil || out.Failed {
+		return out, err
+	}
+	var wait *workflow.Outcome
+	for _, i := range idx {
+		rc := &run.comps[i]
+		if run.down(rc.Cluster) != nil {
+			continue
+		}
+		if rc.Cluster != "" {
+			run.r.backoff.reset(run.app, rc.Cluster)
+		}
+		if wait != nil {
+			continue
+		}
+		st := run.componentStatus(ctx, rc)
+		if !st.Healthy {
+			run.waited = true
+			if !onlyWatched(rc) {
+				run.waitUnwatched = true
+			}
+			msg := fmt.Sprintf("waiting for component %q to be healthy", rc.Name)
+			if rc.Cluster != "" {
+				msg = fmt.Sprintf("waiting for component %q in cluster %q to be healthy", rc.Name, rc.Cluster)
+			}
+			if st.Message != "" {
+				msg += ": " + st.Message
+			}
+			wait = &workflow.Outcome{Reason: "Wait", Message: msg}
 		}
 	}
-	for _, name := range names {
-		for _, i := range run.byName[name] {
-			st := run.componentStatus(ctx, &run.comps[i])
-			if !st.Healthy {
-				run.waited = true
-				if !onlyWatched(&run.comps[i]) {
-					run.waitUnwatched = true
-				}
-				msg := fmt.Sprintf("waiting for component %q to be healthy", name)
-				if st.Message != "" {
-					msg += ": " + st.Message
-				}
-				return workflow.Outcome{Reason: "Wait", Message: msg}, nil
+	if len(down) > 0 {
+		msg := down[0].Error()
+		for _, d := range down[1:] {
+			if d.cluster != down[0].cluster {
+				msg += "; " + d.Error()
 			}
 		}
+		return workflow.Outcome{Reason: "ClusterUnreachable", Message: msg, RequeueAfter: run.r.backoff.failed(run.app, down[0].cluster)}, nil
 	}
-	return run.deployPostDispatch(ctx, names)
+	if wait != nil {
+		return *wait, nil
+	}
+	return run.deployPostDispatch(ctx, idx)
 }
 
 // deployPostDispatch applies the PostDispatch traits of healthy components
 // and reports done when they are healthy too.
-func (run *appRun) deployPostDispatch(ctx context.Context, names []string) (workflow.Outcome, error) {
+func (run *appRun) deployPostDispatch(ctx context.Context, idx []int) (workflow.Outcome, error) {
 	var post []tracker.Entry
 	var with []int
-	for _, name := range names {
-		for _, i := range run.byName[name] {
-			entries, err := run.postDispatch(ctx, i)
-			if err != nil {
-				return failed("RenderFailed", "component %q: PostDispatch traits: %v", name, err), nil
-			}
-			if len(entries) > 0 {
-				post = append(post, entries...)
-				with = append(with, i)
-			}
+	for _, i := range idx {
+		entries, err := run.postDispatch(ctx, i)
+		if err != nil {
+			return failed("RenderFailed", "component %q: PostDispatch traits: %v", run.comps[i].Name, err), nil
+		}
+		if len(entries) > 0 {
+			post = append(post, entries...)
+			with = append(with, i)
 		}
 	}
 	if len(post) == 0 {
@@ -253,7 +287,7 @@ func (run *appRun) dropTracker(ctx context.Context) {
 // anything else is returned to be retried with backoff.
 func (run *appRun) applyEntry(ctx context.Context, e tracker.Entry) (workflow.Outcome, error) {
 	key := tracker.Key(tracker.Ref(e.Object))
-	if _, ok := run.live[key]; ok {
+	if _, ok := run.liveOf(key); ok {
 		return workflow.Outcome{}, nil
 	}
 	if run.book.skip(key, e.Object, func() *unstructured.Unstructured { return run.liveObject(ctx, e.Object) }) {
@@ -264,31 +298,63 @@ func (run *appRun) applyEntry(ctx context.Context, e tracker.Entry) (workflow.Ou
 		return workflow.Outcome{}, err
 	}
 	// Not over an object another app manages (took over since).
-	if out, ok := run.owns(ctx, e, run.live[key]); !ok {
+	known, _ := run.liveOf(key)
+	if out, ok := run.owns(ctx, e, known); !ok {
 		return out, nil
 	}
-	live, err := run.r.applier().Apply(ctx, e.Object, run.app.Namespace)
-	if err != nil {
-		what := "component " + quote(e.Component)
-		if e.Component == "" {
-			what = "object"
+	applier, cl, err := run.applierFor(ctx, e.Object)
+	if err == nil {
+		var live *unstructured.Unstructured
+		live, err = applier.Apply(ctx, e.Object, run.app.Namespace)
+		if cl != "" && apierrors.IsNotFound(err) && e.Object.GetNamespace() != "" {
+			// A joined cluster may not have the namespace yet.
+			if err = createNamespace(ctx, applier, e.Object.GetNamespace()); err == nil {
+				live, err = applier.Apply(ctx, e.Object, run.app.Namespace)
+			}
 		}
-		if e.Trait != "" {
-			what += " trait " + quote(e.Trait)
+		if err == nil {
+			run.setLive(key, live)
+			run.book.applied(key, e.Object, live)
+			return workflow.Outcome{}, nil
 		}
-		if apply.IsPermanent(err) {
-			return failed("ApplyFailed", "%s: %v", what, err), nil
-		}
-		return workflow.Outcome{}, fmt.Errorf("%s: %w", what, err)
 	}
-	run.live[key] = live
-	run.book.applied(key, e.Object, live)
-	return workflow.Outcome{}, nil
+	if cl != "" && !apply.IsPermanent(err) {
+		run.markUnreachable(cl, err)
+		return workflow.Outcome{}, &clusterError{cluster: cl, err: err}
+	}
+	what := "component " + quote(e.Component)
+	if e.Component == "" {
+		what = "object"
+	}
+	if e.Trait != "" {
+		what += " trait " + quote(e.Trait)
+	}
+	if cl != "" {
+		what += " in cluster " + quote(cl)
+	}
+	if apply.IsPermanent(err) {
+		return failed("ApplyFailed", "%s: %v", what, err), nil
+	}
+	return workflow.Outcome{}, fmt.Errorf("%s: %w", what, err)
+}
+
+// createNamespace creates namespace ns through applier's client (it may
+// exist by now).
+func createNamespace(ctx context.Context, applier *apply.Applier, ns string) error {
+	n := &corev1.Namespace{}
+	n.Name = ns
+	if err := applier.Client.Create(ctx, n); err != nil && !apierrors.IsAlreadyExists(err) {
+		return fmt.Errorf("create namespace %s: %w", ns, err)
+	}
+	return nil
 }
 
 // onlyWatched reports whether every object of a component is a
 // Deployment, whose changes the controller watches.
 func onlyWatched(rc *render.RenderedComponent) bool {
+	if rc.Cluster != "" {
+		return false // only local objects are watched
+	}
 	for _, o := range rc.Objects() {
 		if gvk := o.GroupVersionKind(); gvk.Group != "apps" || gvk.Kind != "Deployment" {
 			return false
@@ -346,11 +412,11 @@ func (run *appRun) applyObject(ctx context.Context, step v1beta1.WorkflowStepBas
 // deployedBy lists the components the workflow has applied so far in
 // this revision: all once it succeeded, else those of its started apply
 // steps.
-func (run *appRun) deployedBy(res workflow.Result) map[string]bool {
-	out := map[string]bool{}
+func (run *appRun) deployedBy(res workflow.Result) map[int]bool {
+	out := map[int]bool{}
 	all := func() {
-		for _, c := range run.spec.Spec.Components {
-			out[c.Name] = true
+		for i := range run.comps {
+			out[i] = true
 		}
 	}
 	if res.Phase == workflow.PhaseSucceeded {
@@ -360,14 +426,22 @@ func (run *appRun) deployedBy(res workflow.Result) map[string]bool {
 	for _, s := range res.Started {
 		switch s.Type {
 		case workflow.TypeDeploy:
-			all()
+			idx, ok := run.byStep[s.Name]
+			if !ok {
+				all()
+			}
+			for _, i := range idx {
+				out[i] = true
+			}
 		case workflow.TypeApplyComponent:
 			props, _ := workflow.Properties(s)
 			name, _ := props["component"].(string)
 			if name == "" {
 				name = s.Name
 			}
-			out[name] = true
+			for _, i := range run.byName[name] {
+				out[i] = true
+			}
 		}
 	}
 	return out
@@ -381,7 +455,7 @@ func (run *appRun) keepState(ctx context.Context) error {
 	}
 	for i := range run.comps {
 		rc := &run.comps[i]
-		if !run.deployed[rc.Name] {
+		if !run.deployed[i] || run.down(rc.Cluster) != nil {
 			continue
 		}
 		// PostDispatch objects are kept as they are too (done once per
@@ -397,6 +471,12 @@ func (run *appRun) keepState(ctx context.Context) error {
 		}
 		for _, e := range entriesOf(rc) {
 			out, err := run.applyEntry(ctx, e)
+			var ce *clusterError
+			if errors.As(err, &ce) {
+				// Its deploy step says so; the other clusters go on.
+				run.r.event(run.app, "Warning", "ClusterUnreachable", "%v", ce)
+				break
+			}
 			if err != nil {
 				return err
 			}

@@ -19,7 +19,7 @@ import (
 // reconcile's apply, or read from the API server; nil when absent.
 func (run *appRun) liveObject(ctx context.Context, u *unstructured.Unstructured) *unstructured.Unstructured {
 	key := tracker.Key(tracker.Ref(u))
-	if l, ok := run.live[key]; ok {
+	if l, ok := run.liveOf(key); ok {
 		return l
 	}
 	l, err := run.r.readLive(ctx, u)
@@ -29,7 +29,7 @@ func (run *appRun) liveObject(ctx context.Context, u *unstructured.Unstructured)
 		}
 		l = nil
 	}
-	run.live[key] = l
+	run.setLive(key, l)
 	return l
 }
 
@@ -42,6 +42,19 @@ func (run *appRun) liveObject(ctx context.Context, u *unstructured.Unstructured)
 // on an older spec (the health policies compare observedGeneration).
 func (r *Reconciler) readLive(ctx context.Context, u *unstructured.Unstructured) (*unstructured.Unstructured, error) {
 	key := client.ObjectKey{Namespace: u.GetNamespace(), Name: u.GetName()}
+	if c := tracker.ClusterOf(u); c != "" {
+		// A joined cluster's objects are read from it (not cached).
+		cl, err := r.clusterClient(ctx, c)
+		if err != nil {
+			return nil, err
+		}
+		l := &unstructured.Unstructured{}
+		l.SetGroupVersionKind(u.GroupVersionKind())
+		if err := cl.Get(ctx, key, l); err != nil {
+			return nil, err
+		}
+		return l, nil
+	}
 	if u.GroupVersionKind() == deploymentGVK {
 		d := &appsv1.Deployment{}
 		err := r.Client.Get(ctx, key, d)
@@ -71,7 +84,10 @@ var deploymentGVK = appsv1.SchemeGroupVersion.WithKind("Deployment")
 // componentStatus evaluates the health of a component and its traits
 // from their definitions' healthPolicy and customStatus.
 func (run *appRun) componentStatus(ctx context.Context, rc *render.RenderedComponent) v1beta1.ApplicationComponentStatus {
-	st := v1beta1.ApplicationComponentStatus{Name: rc.Name, Namespace: run.app.Namespace, Cluster: rc.ReplicaKey, Healthy: true}
+	st := v1beta1.ApplicationComponentStatus{Name: rc.Name, Namespace: run.app.Namespace, Cluster: rc.Cluster, Healthy: true}
+	if rc.Workload != nil {
+		st.Namespace = rc.Workload.GetNamespace()
+	}
 	if rc.Workload != nil {
 		st.WorkloadDefinition = v1beta1.WorkloadGVK{APIVersion: rc.Workload.GetAPIVersion(), Kind: rc.Workload.GetKind()}
 	}
@@ -134,7 +150,7 @@ func (run *appRun) updateServices(ctx context.Context) {
 	var applied []v1beta1.ClusterObjectReference
 	for i := range run.comps {
 		rc := &run.comps[i]
-		if !run.deployed[rc.Name] {
+		if !run.deployed[i] {
 			continue
 		}
 		services = append(services, run.componentStatus(ctx, rc))

@@ -30,15 +30,24 @@ type appRun struct {
 	defs  definition.Source
 	rev   v1beta1.Revision
 	comps []render.RenderedComponent
-	// byName indexes comps by component name (replicas share a name).
+	// byName indexes comps by component name (replicas, and copies in
+	// other clusters, share a name); byStep by the deploy step that
+	// delivers them. multi: a deploy step names a topology policy.
 	byName map[string][]int
-	// deployed are the components the workflow has applied in this
-	// revision so far (its run records them).
-	deployed map[string]bool
+	byStep map[string][]int
+	multi  bool
+	// deployed are the components (indices of comps) the workflow has
+	// applied in this revision so far (its run records them).
+	deployed map[int]bool
+	// unreachable are the clusters that failed a request in this
+	// reconcile (name → why): nothing more is sent there.
+	unreachable map[string]error
 	// current is the tracker of rev, loaded when first needed.
 	current *tracker.Current
-	// live holds the objects applied or read in this reconcile.
+	// live holds the objects applied or read in this reconcile; mu
+	// guards it and unreachable (clusters are applied in parallel).
 	live      map[string]*unstructured.Unstructured
+	mu        sync.Mutex
 	applyOnce bool
 	// book remembers what is applied, to skip what is unchanged.
 	book applyBook
@@ -103,41 +112,107 @@ func (run *appRun) prepare(ctx context.Context) error {
 }
 
 // render renders the application (its components whose inputs are
-// there) into run.comps.
+// there) into run.comps: once per deploy step and place it delivers to
+// when a deploy step names a topology policy, else once.
 func (run *appRun) render(ctx context.Context) error {
-	r, app := run.r, run.app
+	r := run.r
 	spec, err := run.withInputs(run.spec)
 	if err != nil {
 		return err
 	}
-	policies, err := deployPolicies(spec)
+	steps, err := deploySteps(spec)
 	if err != nil {
 		return err
 	}
-	comps, err := r.Renderer.RenderApp(ctx, spec, run.defs, render.Options{Revision: run.rev.Name, RevisionNum: run.rev.Revision, Policies: policies})
+	run.comps, run.byName, run.byStep, run.multi = nil, map[string][]int{}, map[string][]int{}, hasTopology(spec, steps)
+	if !run.multi {
+		comps, err := r.Renderer.RenderApp(ctx, spec, run.defs, render.Options{Revision: run.rev.Name, RevisionNum: run.rev.Revision, Policies: deployPolicies(steps)})
+		if err != nil {
+			return err
+		}
+		if err := r.checkHosts(ctx, run.app, comps); err != nil {
+			return err
+		}
+		idx, err := run.place(comps, render.Placement{Cluster: render.LocalCluster})
+		if err != nil {
+			return err
+		}
+		for _, s := range steps {
+			run.byStep[s.name] = idx
+		}
+		return nil
+	}
+	clusters, err := r.clusterInfos(ctx)
 	if err != nil {
 		return err
 	}
-	if err := r.checkHosts(ctx, app, comps); err != nil {
-		return err
-	}
-	run.comps = comps
-	run.byName = map[string][]int{}
-	for i := range comps {
-		run.byName[comps[i].Name] = append(run.byName[comps[i].Name], i)
-		for _, o := range comps[i].Objects() {
-			if err := r.applier().Default(o, app.Namespace); err != nil {
-				return fmt.Errorf("component %q: %w", comps[i].Name, err)
+	for _, s := range steps {
+		places, err := render.Placements(spec, s.policies, clusters)
+		if err != nil {
+			// (A cluster may be joined or labelled later: try again soon.)
+			return &renderError{err: fmt.Errorf("deploy step %q: %w", s.name, err), missing: true}
+		}
+		run.byStep[s.name] = []int{}
+		for _, p := range places {
+			opts := render.Options{Revision: run.rev.Name, RevisionNum: run.rev.Revision, Policies: s.policies}
+			if p.Cluster != render.LocalCluster {
+				opts.Cluster = p.Cluster
 			}
-			if err := checkObjectName(o); err != nil {
-				return &renderError{err: fmt.Errorf("component %q: %w", comps[i].Name, err)}
+			comps, err := r.Renderer.RenderApp(ctx, spec, run.defs, opts)
+			if err != nil {
+				return err
 			}
-			if err := r.checkLane(app, o); err != nil {
-				return &renderError{err: fmt.Errorf("component %q: %w", comps[i].Name, err)}
+			if p.Cluster == render.LocalCluster {
+				// Host claims are this cluster's (a joined cluster's
+				// Ingresses route its own traffic).
+				if err := r.checkHosts(ctx, run.app, comps); err != nil {
+					return err
+				}
 			}
+			idx, err := run.place(comps, p)
+			if err != nil {
+				return err
+			}
+			run.byStep[s.name] = append(run.byStep[s.name], idx...)
 		}
 	}
 	return nil
+}
+
+// place adds components rendered for placement p to run.comps: their
+// objects in its namespace and, outside local, labelled with its cluster.
+func (run *appRun) place(comps []render.RenderedComponent, p render.Placement) ([]int, error) {
+	r, app := run.r, run.app
+	var idx []int
+	for _, rc := range comps {
+		i := len(run.comps)
+		for _, o := range rc.Objects() {
+			if err := r.applier().Default(o, app.Namespace); err != nil {
+				return nil, fmt.Errorf("component %q: %w", rc.Name, err)
+			}
+			if p.Namespace != "" && o.GetNamespace() == app.Namespace {
+				o.SetNamespace(p.Namespace)
+			}
+			if p.Cluster != render.LocalCluster {
+				l := o.GetLabels()
+				if l == nil {
+					l = map[string]string{}
+				}
+				l[tracker.LabelCluster] = p.Cluster
+				o.SetLabels(l)
+			}
+			if err := checkObjectName(o); err != nil {
+				return nil, &renderError{err: fmt.Errorf("component %q: %w", rc.Name, err)}
+			}
+			if err := r.checkLane(app, o); err != nil {
+				return nil, &renderError{err: fmt.Errorf("component %q: %w", rc.Name, err)}
+			}
+		}
+		run.comps = append(run.comps, rc)
+		run.byName[rc.Name] = append(run.byName[rc.Name], i)
+		idx = append(idx, i)
+	}
+	return idx, nil
 }
 
 // revise makes a new revision when the spec, a used definition or the
@@ -246,26 +321,22 @@ func isMissingDefinition(err error) bool {
 	return errors.As(err, &re) && re.missing
 }
 
-// deployPolicies are the policies the deploy steps of app's workflow
-// name (its override and replication policies), each once, in the order
-// first named. The run renders the application once, so each deploy step
-// applies the components after the policies of every deploy step; one
-// render per deploy step is still to come. Without deploy steps the
-// components render as declared.
-func deployPolicies(app *v1beta1.Application) ([]string, error) {
-	var names []string
-	seen := map[string]bool{}
+// deployStep is a deploy step of the workflow and the policies it names.
+type deployStep struct {
+	name     string
+	policies []string
+}
+
+// deploySteps lists the deploy steps of app's workflow (sub-steps
+// included).
+func deploySteps(app *v1beta1.Application) ([]deployStep, error) {
+	var out []deployStep
 	add := func(s v1beta1.WorkflowStepBase) error {
 		if s.Type != workflow.TypeDeploy {
 			return nil
 		}
 		ps, err := workflow.DeployPolicies(s)
-		for _, p := range ps {
-			if !seen[p] {
-				seen[p] = true
-				names = append(names, p)
-			}
-		}
+		out = append(out, deployStep{name: s.Name, policies: ps})
 		return err
 	}
 	for _, s := range workflow.PlanFor(app).Steps {
@@ -278,5 +349,41 @@ func deployPolicies(app *v1beta1.Application) ([]string, error) {
 			}
 		}
 	}
-	return names, nil
+	return out, nil
+}
+
+// hasTopology reports whether a deploy step names a topology policy:
+// the application is then rendered per step and place.
+func hasTopology(app *v1beta1.Application, steps []deployStep) bool {
+	types := map[string]string{}
+	for _, p := range app.Spec.Policies {
+		types[p.Name] = p.Type
+	}
+	for _, s := range steps {
+		for _, p := range s.policies {
+			if types[p] == render.PolicyTopology {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// deployPolicies are the policies the deploy steps name (their override
+// and replication policies), each once, in the order first named. Without
+// a topology the run renders the application once, so each deploy step
+// applies the components after the policies of every deploy step.
+// Without deploy steps the components render as declared.
+func deployPolicies(steps []deployStep) []string {
+	var names []string
+	seen := map[string]bool{}
+	for _, s := range steps {
+		for _, p := range s.policies {
+			if !seen[p] {
+				seen[p] = true
+				names = append(names, p)
+			}
+		}
+	}
+	return names
 }

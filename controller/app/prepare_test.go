@@ -47,17 +47,18 @@ func TestDeployPolicies(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := deployPolicies(tc.app)
+			steps, err := deploySteps(tc.app)
 			if err != nil {
 				t.Fatal(err)
 			}
+			got := deployPolicies(steps)
 			if !slices.Equal(got, tc.want) {
 				t.Errorf("got %q, want %q", got, tc.want)
 			}
 		})
 	}
 	bad := app(nil, v1beta1.WorkflowStep{WorkflowStepBase: v1beta1.WorkflowStepBase{Name: "d", Type: "deploy", Properties: &runtime.RawExtension{Raw: []byte(`{"policies":"a"}`)}}})
-	if _, err := deployPolicies(bad); err == nil {
+	if _, err := deploySteps(bad); err == nil {
 		t.Error("policies given as a string: no error")
 	}
 }

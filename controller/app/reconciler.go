@@ -31,6 +31,7 @@ import (
 
 	"github.com/velad-dev/velad/controller/api/v1beta1"
 	"github.com/velad-dev/velad/controller/apply"
+	"github.com/velad-dev/velad/controller/cluster"
 	"github.com/velad-dev/velad/controller/definition"
 	"github.com/velad-dev/velad/controller/render"
 	"github.com/velad-dev/velad/controller/revision"
@@ -90,7 +91,12 @@ type Reconciler struct {
 	// default client).
 	HTTP *http.Client
 
+	// Clusters is the registry of joined clusters topology policies
+	// deliver to; nil: only local.
+	Clusters *cluster.Registry
+
 	applied appliedStates
+	backoff clusterBackoff
 }
 
 // Reconcile brings one Application to its desired state.
@@ -203,7 +209,7 @@ func (r *Reconciler) now() time.Time {
 func (r *Reconciler) applier() *apply.Applier { return apply.New(r.Client) }
 
 func (r *Reconciler) tracker() *tracker.Tracker {
-	return &tracker.Tracker{Client: r.Client, Reader: r.APIReader}
+	return &tracker.Tracker{Client: r.Client, Reader: r.APIReader, Clusters: r.trackerClusters}
 }
 
 func (r *Reconciler) revisions() *revision.Store {

@@ -15,6 +15,7 @@ import (
 	"github.com/velad-dev/velad/controller/api/v1beta1"
 	"github.com/velad-dev/velad/controller/apply"
 	"github.com/velad-dev/velad/controller/definition"
+	"github.com/velad-dev/velad/controller/render"
 	"github.com/velad-dev/velad/controller/tracker"
 	"github.com/velad-dev/velad/controller/workflow"
 	"github.com/velad-dev/velad/controller/workflow/task"
@@ -159,7 +160,8 @@ func (run *appRun) executeCUE(ctx context.Context, step v1beta1.WorkflowStepBase
 		"appLabels":      nonNil(app.Labels), "appAnnotations": nonNil(app.Annotations),
 	}
 	env := &task.Env{Reader: run.r.APIReader, Client: run.r.Client, Apply: run.applyForStep, IsPermanent: apply.IsPermanent,
-		Namespace: app.Namespace, App: run, Context: in.Context, Now: run.r.now, HTTP: run.r.HTTP}
+		Namespace: app.Namespace, App: run, Context: in.Context, Now: run.r.now, HTTP: run.r.HTTP,
+		Clusters: run.clusterNames, Placements: run.placements}
 	return task.Run(ctx, task.Step{Name: step.Name, Template: tmpl, Context: stepCtx, Parameter: props,
 		Outputs: step.Outputs, Resumed: in.Resumed, Started: in.Started}, env)
 }
@@ -303,4 +305,35 @@ func evalOutputs(scope map[string]any, outs []v1beta1.OutputItem) (map[string]an
 		vals[o.Name] = x
 	}
 	return vals, nil
+}
+
+// clusterNames lists the clusters (vela/multicluster #ListClusters).
+func (run *appRun) clusterNames(ctx context.Context) ([]string, error) {
+	infos, err := run.r.clusterInfos(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, len(infos))
+	for i, c := range infos {
+		out[i] = c.Name
+	}
+	return out, nil
+}
+
+// placements resolves topology policies of the application
+// (vela/multicluster #GetPlacementsFromTopologyPolicies).
+func (run *appRun) placements(ctx context.Context, policies []string) ([][2]string, error) {
+	infos, err := run.r.clusterInfos(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ps, err := render.Placements(run.spec, policies, infos)
+	if err != nil {
+		return nil, err
+	}
+	out := make([][2]string, len(ps))
+	for i, p := range ps {
+		out[i] = [2]string{p.Cluster, p.Namespace}
+	}
+	return out, nil
 }

@@ -31,7 +31,8 @@ const helmReleaseGroup = "helm.toolkit.fluxcd.io"
 // tree of `velad status APP --tree`: for a Flux HelmRelease, the objects
 // of its current Helm release. Other kinds have none.
 func children(ctx context.Context, c client.Client, ref v1beta1.ClusterObjectReference) ([]Resource, error) {
-	if ref.Kind != "HelmRelease" || apiGroup(ref.APIVersion) != helmReleaseGroup {
+	// (A joined cluster's objects are not read from here.)
+	if ref.Kind != "HelmRelease" || apiGroup(ref.APIVersion) != helmReleaseGroup || ref.Cluster != "" && ref.Cluster != "local" {
 		return nil, nil
 	}
 	return helmReleaseObjects(ctx, c, ref)

@@ -24,6 +24,7 @@ import (
 	"github.com/velad-dev/velad/controller/api/v1beta1"
 	"github.com/velad-dev/velad/controller/app"
 	"github.com/velad-dev/velad/controller/builtins"
+	"github.com/velad-dev/velad/controller/cluster"
 	"github.com/velad-dev/velad/controller/definition"
 	"github.com/velad-dev/velad/controller/install"
 	"github.com/velad-dev/velad/controller/render"
@@ -151,6 +152,7 @@ func New(cfg *rest.Config, o Options) (manager.Manager, error) {
 		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Renderer: renderer,
 		Builtins: builtins, Resync: o.Resync, Workers: o.Workers, RevisionLimit: o.RevisionLimit,
 		CrossNamespace: o.CrossNamespace,
+		Clusters:       &cluster.Registry{Reader: mgr.GetAPIReader(), Local: mgr.GetClient(), Scheme: scheme},
 	}
 	if err := r.SetupWithManager(mgr); err != nil {
 		return nil, fmt.Errorf("set up application controller: %w", err)

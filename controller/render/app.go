@@ -97,6 +97,7 @@ func (r *Renderer) RenderApp(ctx context.Context, app *v1beta1.Application, defs
 	for i, j := range jobs {
 		out[i] = *j.rc
 		out[i].Policies = opts.Policies
+		out[i].Cluster = opts.Cluster
 	}
 	return out, nil
 }

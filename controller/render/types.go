@@ -63,6 +63,9 @@ type RenderedComponent struct {
 	Context map[string]any
 	// Policies are the policies it was rendered after (Options.Policies).
 	Policies []string
+	// Cluster is the cluster it was rendered for (Options.Cluster; ""
+	// is local).
+	Cluster string
 }
 
 // Auxiliary is an object from an `outputs.<Name>` field.

@@ -7,6 +7,7 @@ package tracker
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -25,24 +26,68 @@ import (
 type Tracker struct {
 	Client client.Client
 	Reader client.Reader
+	// Clusters returns the client of a joined cluster (the objects an
+	// app delivered there are deleted through it); nil: only local. An
+	// error wrapping ErrClusterGone means the cluster is no longer
+	// joined: its objects are left there (detached with them).
+	Clusters func(ctx context.Context, name string) (client.Client, error)
 }
+
+// ErrClusterGone marks a cluster that is no longer joined.
+var ErrClusterGone = errors.New("cluster is not joined")
+
+// LabelCluster is the label (KubeVela's app.oam.dev/cluster) naming the
+// cluster an object is delivered to, on objects not delivered to local.
+const LabelCluster = "app.oam.dev/cluster"
 
 // Name is the tracker of one app revision: "<app>-v<N>-<namespace>".
 func Name(app *v1beta1.Application, revision string) string {
 	return revision + "-" + app.Namespace
 }
 
-// Key identifies an object across versions of its kind.
+// Key identifies an object across versions of its kind, in its cluster.
 func Key(r v1beta1.ClusterObjectReference) string {
 	gv, _ := schema.ParseGroupVersion(r.APIVersion)
-	return gv.Group + "/" + r.Kind + "/" + r.Namespace + "/" + r.Name
+	k := gv.Group + "/" + r.Kind + "/" + r.Namespace + "/" + r.Name
+	if !isLocal(r.Cluster) {
+		k = r.Cluster + ":" + k
+	}
+	return k
 }
 
-// Ref makes the reference of an object.
+// Ref makes the reference of an object; its cluster is the one its
+// LabelCluster names ("": local).
 func Ref(u *unstructured.Unstructured) v1beta1.ClusterObjectReference {
-	return v1beta1.ClusterObjectReference{ObjectReference: v1beta1.ObjectReference{
+	return v1beta1.ClusterObjectReference{Cluster: ClusterOf(u), ObjectReference: v1beta1.ObjectReference{
 		APIVersion: u.GetAPIVersion(), Kind: u.GetKind(), Namespace: u.GetNamespace(), Name: u.GetName(),
 	}}
+}
+
+// ClusterOf is the cluster an object is delivered to ("": local).
+func ClusterOf(u *unstructured.Unstructured) string {
+	c := u.GetLabels()[LabelCluster]
+	if isLocal(c) {
+		return ""
+	}
+	return c
+}
+
+func isLocal(c string) bool { return c == "" || c == "local" }
+
+// clients returns the writer and reader of cluster c; gone: the cluster
+// is no longer joined.
+func (t *Tracker) clients(ctx context.Context, c string) (_ client.Client, _ client.Reader, gone bool, _ error) {
+	if isLocal(c) || t.Clusters == nil {
+		return t.Client, t.Reader, false, nil
+	}
+	cl, err := t.Clusters(ctx, c)
+	if errors.Is(err, ErrClusterGone) {
+		return nil, nil, true, nil
+	}
+	if err != nil {
+		return nil, nil, false, err
+	}
+	return cl, cl, false, nil
 }
 
 // Entry is one object to record.
@@ -275,20 +320,30 @@ func (t *Tracker) deleteObject(ctx context.Context, app *v1beta1.Application, r 
 	if !addressable(r) {
 		return false, nil
 	}
+	c, reader, gone, err := t.clients(ctx, r.Cluster)
+	if err != nil {
+		return false, fmt.Errorf("delete %s %s/%s in cluster %q: %w", r.Kind, r.Namespace, r.Name, r.Cluster, err)
+	}
+	if gone {
+		return false, nil
+	}
 	u := &unstructured.Unstructured{}
 	u.SetAPIVersion(r.APIVersion)
 	u.SetKind(r.Kind)
 	u.SetNamespace(r.Namespace)
 	u.SetName(r.Name)
-	if managedByAnother(ctx, t.Reader, app, u) {
+	if managedByAnother(ctx, reader, app, u) {
 		return false, nil
 	}
-	err := t.Client.Delete(ctx, u, client.PropagationPolicy(propagation))
+	err = c.Delete(ctx, u, client.PropagationPolicy(propagation))
 	if err == nil {
 		return true, nil
 	}
 	if apierrors.IsNotFound(err) || meta.IsNoMatchError(err) || cannotExist(err) {
 		return false, nil
+	}
+	if !isLocal(r.Cluster) {
+		return false, fmt.Errorf("delete %s %s/%s in cluster %q: %w", r.Kind, r.Namespace, r.Name, r.Cluster, err)
 	}
 	return false, fmt.Errorf("delete %s %s/%s: %w", r.Kind, r.Namespace, r.Name, err)
 }

@@ -28,6 +28,8 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/velad-dev/velad/embedded/config"
 )
 
 // Timeouts; every wait here is bounded.
@@ -46,6 +48,9 @@ type Server struct {
 	LogFile    string
 	// ExtraArgs are appended to the server's command line.
 	ExtraArgs []string
+	// Host, when set, is the network namespace the server runs in, bound
+	// to its address (see InHost).
+	Host *Host
 
 	cmd    *exec.Cmd
 	exited chan struct{}
@@ -102,13 +107,28 @@ func NewServer(binary, dir string, extraArgs ...string) (*Server, error) {
 	}, nil
 }
 
+// InHost makes the server run inside h's network namespace with
+// --bind-ip h.IP: it is reached at h.IP (ExternalKubeconfig), as another
+// machine's velad would be.
+func (s *Server) InHost(h *Host) { s.Host = h }
+
+// ExternalKubeconfig is the admin kubeconfig pointing at --bind-ip
+// ('velad kubeconfig --external'), written when the server runs InHost.
+func (s *Server) ExternalKubeconfig() string {
+	return config.NewPaths(s.DataDir).ExternalAdminKubeconfig
+}
+
 // Args is the server's command line.
 func (s *Server) Args() []string {
+	bind := "127.0.0.1"
+	if s.Host != nil {
+		bind = s.Host.IP.String()
+	}
 	return append([]string{
 		"server", "--disable-agent",
 		"--data-dir", s.DataDir,
 		"--write-kubeconfig", s.Kubeconfig,
-		"--bind-ip", "127.0.0.1",
+		"--bind-ip", bind,
 		"--https-listen-port", strconv.Itoa(s.Ports.APIServer),
 		"--kube-controller-manager-port", strconv.Itoa(s.Ports.ControllerManager),
 		"--kube-scheduler-port", strconv.Itoa(s.Ports.Scheduler),
@@ -133,6 +153,9 @@ func (s *Server) Launch() error {
 		return err
 	}
 	cmd := exec.Command(s.Binary, s.Args()...)
+	if s.Host != nil {
+		cmd = s.Host.Command(s.Binary, s.Args()...)
+	}
 	cmd.Stdout, cmd.Stderr = log, log
 	// Its own process group, so a test's Ctrl-C reaches it only through us.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
@@ -178,6 +201,9 @@ func (s *Server) WaitReady(timeout time.Duration) error {
 // and the controller-manager's and scheduler's /healthz.
 func (s *Server) ready() error {
 	for _, port := range []int{s.Ports.ControllerManager, s.Ports.Scheduler} {
+		if s.Host != nil {
+			break // their ports are the namespace's loopback
+		}
 		if err := healthz(port); err != nil {
 			return err
 		}
@@ -221,7 +247,11 @@ func healthz(port int) error {
 
 // RESTConfig returns a client config for the admin.
 func (s *Server) RESTConfig() (*rest.Config, error) {
-	cfg, err := clientcmd.BuildConfigFromFlags("", s.Kubeconfig)
+	file := s.Kubeconfig
+	if s.Host != nil {
+		file = s.ExternalKubeconfig()
+	}
+	cfg, err := clientcmd.BuildConfigFromFlags("", file)
 	if err != nil {
 		return nil, err
 	}

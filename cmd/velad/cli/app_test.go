@@ -2,6 +2,8 @@ package cli
 
 import (
 	"bytes"
+	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -63,6 +65,26 @@ func TestPrintStatus(t *testing.T) {
 	}
 }
 
+// Resources in joined clusters are grouped by cluster; services name
+// theirs.
+func TestPrintStatusClusters(t *testing.T) {
+	app := sampleApp()
+	app.Status.Phase, app.Status.Workflow = v1beta1.ApplicationRunning, nil
+	ref := func(cluster, name string) v1beta1.ClusterObjectReference {
+		return v1beta1.ClusterObjectReference{Cluster: cluster, ObjectReference: v1beta1.ObjectReference{Kind: "Deployment", Namespace: "default", Name: name}}
+	}
+	app.Status.Services = []v1beta1.ApplicationComponentStatus{{Name: "web", Cluster: "edge-1", Healthy: true}, {Name: "web", Cluster: "edge-2", Healthy: true}, {Name: "db", Healthy: true}}
+	app.Status.AppliedResources = []v1beta1.ClusterObjectReference{ref("", "db"), ref("edge-1", "web"), ref("edge-2", "web")}
+	res := []appcli.Resource{{Component: "db", Ref: ref("", "db")}, {Component: "web", Ref: ref("edge-1", "web")}, {Component: "web", Ref: ref("edge-2", "web")}}
+	for name, tree := range map[string]bool{"status-clusters.golden.txt": false, "status-tree-clusters.golden.txt": true} {
+		var out bytes.Buffer
+		if err := printStatus(&out, app, tree, res); err != nil {
+			t.Fatal(err)
+		}
+		golden(t, name, out.String())
+	}
+}
+
 func TestPrintList(t *testing.T) {
 	var out bytes.Buffer
 	now := time.Date(2026, 11, 22, 10, 5, 0, 0, time.UTC)
@@ -79,6 +101,31 @@ func TestAppCommandsNeedArgs(t *testing.T) {
 	for _, tc := range cases {
 		if _, err := run(t, NewRootCommand(), "", tc.args...); err == nil {
 			t.Errorf("velad %v: want an error", tc.args)
+		}
+	}
+}
+
+// `velad cluster join` refuses what it cannot use before it asks any
+// cluster.
+func TestClusterJoinBadInput(t *testing.T) {
+	dir := t.TempDir()
+	garbage := dir + "/garbage.yaml"
+	if err := os.WriteFile(garbage, []byte("{{{ not yaml"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"cluster", "join", dir + "/missing.yaml", "--name", "edge-1"}, "read kubeconfig"},
+		{[]string{"cluster", "join", garbage, "--name", "edge-1", "--kubeconfig", garbage}, "kubeconfig"},
+		{[]string{"cluster", "join", garbage}, "name"},
+		{[]string{"cluster", "join", garbage, "--name", "edge-1", "--labels", "novalue"}, "want key=value"},
+	}
+	for _, tc := range cases {
+		_, err := run(t, NewRootCommand(), "", tc.args...)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("velad %s: %v, want an error about %q", strings.Join(tc.args, " "), err, tc.want)
 		}
 	}
 }

@@ -107,7 +107,11 @@ func printStatus(w io.Writer, app *v1beta1.Application, tree bool, res []appcli.
 		fmt.Fprintln(w, "\nServices:")
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		for _, s := range st.Services {
-			fmt.Fprintf(tw, "  %s\t%s\t%s\n", s.Name, health(s.Healthy), s.Message)
+			name := s.Name
+			if s.Cluster != "" {
+				name += " (cluster " + s.Cluster + ")"
+			}
+			fmt.Fprintf(tw, "  %s\t%s\t%s\n", name, health(s.Healthy), s.Message)
 			for _, t := range s.Traits {
 				fmt.Fprintf(tw, "    trait %s\t%s\t%s\n", t.Type, health(t.Healthy), t.Message)
 			}
@@ -116,29 +120,58 @@ func printStatus(w io.Writer, app *v1beta1.Application, tree bool, res []appcli.
 	}
 	if tree {
 		fmt.Fprintln(w, "\nResources:")
-		byComp := map[string][]appcli.Resource{}
-		var order []string
+		// Grouped by cluster when some are not in local.
+		byCluster := map[string][]appcli.Resource{}
+		var clusters []string
 		for _, r := range res {
-			if _, ok := byComp[r.Component]; !ok {
-				order = append(order, r.Component)
+			c := r.Ref.Cluster
+			if c == "" {
+				c = "local"
 			}
-			byComp[r.Component] = append(byComp[r.Component], r)
+			if _, ok := byCluster[c]; !ok {
+				clusters = append(clusters, c)
+			}
+			byCluster[c] = append(byCluster[c], r)
 		}
-		for _, comp := range order {
-			name := comp
-			if name == "" {
-				name = "(workflow)"
-			}
-			fmt.Fprintf(w, "  %s\n", name)
-			printTree(w, "  ", byComp[comp])
+		if len(clusters) == 1 && clusters[0] == "local" {
+			printByComponent(w, "  ", res)
+			return nil
+		}
+		for _, c := range clusters {
+			fmt.Fprintf(w, "  cluster %s\n", c)
+			printByComponent(w, "    ", byCluster[c])
 		}
 	} else if len(st.AppliedResources) > 0 {
 		fmt.Fprintln(w, "\nResources:")
 		for _, r := range st.AppliedResources {
-			fmt.Fprintf(w, "  %s %s/%s\n", r.Kind, r.Namespace, r.Name)
+			where := ""
+			if r.Cluster != "" && r.Cluster != "local" {
+				where = " (cluster " + r.Cluster + ")"
+			}
+			fmt.Fprintf(w, "  %s %s/%s%s\n", r.Kind, r.Namespace, r.Name, where)
 		}
 	}
 	return nil
+}
+
+// printByComponent prints resources under their components.
+func printByComponent(w io.Writer, indent string, res []appcli.Resource) {
+	byComp := map[string][]appcli.Resource{}
+	var order []string
+	for _, r := range res {
+		if _, ok := byComp[r.Component]; !ok {
+			order = append(order, r.Component)
+		}
+		byComp[r.Component] = append(byComp[r.Component], r)
+	}
+	for _, comp := range order {
+		name := comp
+		if name == "" {
+			name = "(workflow)"
+		}
+		fmt.Fprintf(w, "%s%s\n", indent, name)
+		printTree(w, indent, byComp[comp])
+	}
 }
 
 // printTree prints resources as branches below indent, each with the

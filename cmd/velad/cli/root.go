@@ -53,6 +53,7 @@ func NewRootCommand() *cobra.Command {
 		newTokenCommand(),
 		newAddonCommand(),
 		newChartCommand(),
+		newClusterCommand(),
 	)
 	return root
 }

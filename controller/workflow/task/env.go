@@ -37,6 +37,11 @@ type Env struct {
 	// MaxHTTPTimeout) and responses are read up to MaxResponse bytes.
 	HTTP *http.Client
 	Now  func() time.Time
+	// Clusters lists the clusters (vela/multicluster); nil: local only.
+	Clusters func(ctx context.Context) ([]string, error)
+	// Placements resolves the named topology policies into [cluster,
+	// namespace] pairs (namespace "": the application's); nil: local.
+	Placements func(ctx context.Context, policies []string) ([][2]string, error)
 }
 
 // Limits of HTTP from steps.

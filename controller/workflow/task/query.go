@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"slices"
 
+	"cuelang.org/go/cue"
+
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -129,10 +131,36 @@ func (r *runner) serviceEndpoints(ctx context.Context, a *action) (map[string]an
 	return map[string]any{"list": list}, nil
 }
 
-func (r *runner) listClusters(context.Context, *action) (map[string]any, error) {
-	return map[string]any{"outputs": map[string]any{"clusters": []string{"local"}}}, nil
+func (r *runner) listClusters(ctx context.Context, _ *action) (map[string]any, error) {
+	clusters := []string{"local"}
+	if r.env.Clusters != nil {
+		var err error
+		if clusters, err = r.env.Clusters(ctx); err != nil {
+			return nil, err
+		}
+	}
+	return map[string]any{"outputs": map[string]any{"clusters": clusters}}, nil
 }
 
-func (r *runner) placements(_ context.Context, a *action) (map[string]any, error) {
-	return map[string]any{"placements": []any{map[string]any{"cluster": "local", "namespace": r.env.Namespace}}}, nil
+func (r *runner) placements(ctx context.Context, a *action) (map[string]any, error) {
+	var policies []string
+	if err := a.params.LookupPath(cue.ParsePath("policies")).Decode(&policies); err != nil {
+		return nil, fmt.Errorf("policies: %w", err)
+	}
+	if r.env.Placements == nil {
+		return map[string]any{"placements": []any{map[string]any{"cluster": "local", "namespace": r.env.Namespace}}}, nil
+	}
+	ps, err := r.env.Placements(ctx, policies)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]any, len(ps))
+	for i, p := range ps {
+		ns := p[1]
+		if ns == "" {
+			ns = r.env.Namespace
+		}
+		out[i] = map[string]any{"cluster": p[0], "namespace": ns}
+	}
+	return map[string]any{"placements": out}, nil
 }

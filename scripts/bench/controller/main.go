@@ -8,6 +8,14 @@
 // process): VmRSS/VmHWM from /proc/self/status and the Go heap.
 //
 //	go run ./scripts/bench/controller -velad bin/velad -apps 1000
+//
+// With -clusters N it starts N more velad servers (control planes only),
+// joins them (Secrets in vela-system, their loopback kubeconfigs: the
+// controller runs in this process) and gives every application a
+// topology policy selecting all of them, so each app is delivered to N
+// clusters (and not to the local one):
+//
+//	go run ./scripts/bench/controller -velad bin/velad -apps 100 -clusters 3
 package main
 
 import (
@@ -29,6 +37,7 @@ import (
 
 	dto "github.com/prometheus/client_model/go"
 	"go.uber.org/zap/zapcore"
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	k8sruntime "k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/rest"
@@ -40,6 +49,7 @@ import (
 	"github.com/velad-dev/velad/controller/api/scheme"
 	"github.com/velad-dev/velad/controller/api/v1beta1"
 	"github.com/velad-dev/velad/controller/app"
+	"github.com/velad-dev/velad/controller/cluster"
 	"github.com/velad-dev/velad/controller/install"
 	"github.com/velad-dev/velad/controller/manager"
 	"github.com/velad-dev/velad/internal/testenv"
@@ -55,7 +65,9 @@ func main() {
 	timeout := flag.Duration("timeout", 10*time.Minute, "give up after")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of this process (controller + driver) from the first app created until all run")
 	requests := flag.Bool("requests", false, "print the controller's API requests by verb and resource (count, average and p99 latency)")
+	clusters := flag.Int("clusters", 0, "deliver every app to this many joined clusters (extra velad servers) instead of local")
 	flag.Parse()
+	joined = *clusters
 	ctrl.SetLogger(zap.New(zap.Level(zapcore.ErrorLevel)))
 	cpuProfile = *cpuprofile
 	traceRequests = *requests
@@ -68,6 +80,7 @@ func main() {
 var (
 	cpuProfile    string
 	traceRequests bool
+	joined        int
 	reqs          = &requestLog{byKey: map[string][]time.Duration{}}
 )
 
@@ -125,6 +138,15 @@ func run(bin string, n, nsCount, workers int, qps float32, burst int, timeout ti
 			fmt.Fprintln(os.Stderr, "manager:", err)
 		}
 	}()
+	edges, err := joinClusters(ctx, c, bin, dir, joined)
+	defer func() {
+		for _, e := range edges {
+			_ = e.Stop()
+		}
+	}()
+	if err != nil {
+		return err
+	}
 	for i := 0; i < nsCount; i++ {
 		ns := &corev1.Namespace{}
 		ns.Name = fmt.Sprintf("bench-%d", i)
@@ -168,6 +190,9 @@ func run(bin string, n, nsCount, workers int, qps float32, burst int, timeout ti
 		time.Sleep(500 * time.Millisecond)
 	}
 	elapsed := time.Since(start)
+	if err := countDelivered(ctx, edges, n); err != nil {
+		return err
+	}
 	if cpuProfile != "" {
 		pprof.StopCPUProfile()
 	}
@@ -180,7 +205,11 @@ func run(bin string, n, nsCount, workers int, qps float32, burst int, timeout ti
 	runtime.GC()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
-	fmt.Printf("created in %s; all %d running after %s\n", created.Round(time.Millisecond), n, elapsed.Round(time.Millisecond))
+	where := "local"
+	if joined > 0 {
+		where = fmt.Sprintf("%d joined clusters", joined)
+	}
+	fmt.Printf("created in %s; all %d running (delivered to %s) after %s\n", created.Round(time.Millisecond), n, where, elapsed.Round(time.Millisecond))
 	fmt.Printf("reconciles: %d; latency avg %s, p50 %s, p99 %s (histogram buckets, linear interpolation)\n",
 		count, avg.Round(time.Microsecond), p50.Round(time.Microsecond), p99.Round(time.Microsecond))
 	if traceRequests {
@@ -219,6 +248,10 @@ func createApps(ctx context.Context, c client.Client, n, nsCount int) error {
 					Traits: []v1beta1.ApplicationTrait{{Type: "scaler",
 						Properties: &k8sruntime.RawExtension{Raw: []byte(`{"replicas":0}`)}}},
 				}}
+				if joined > 0 {
+					a.Spec.Policies = []v1beta1.AppPolicy{{Name: "edges", Type: "topology",
+						Properties: &k8sruntime.RawExtension{Raw: []byte(`{"clusterLabelSelector":{"bench":"edge"}}`)}}}
+				}
 				if err := c.Create(ctx, a); err != nil {
 					errs <- err
 					return
@@ -413,4 +446,67 @@ func (l *requestLog) print() {
 		fmt.Printf("  %-45s %6d  avg %-10s p50 %-10s p99 %s\n", k, len(d), (sum / time.Duration(len(d))).Round(time.Millisecond),
 			d[len(d)/2].Round(time.Millisecond), d[len(d)*99/100].Round(time.Millisecond))
 	}
+}
+
+// joinClusters starts n velad servers and joins them as edge-1..n,
+// labelled bench=edge.
+func joinClusters(ctx context.Context, c client.Client, bin, dir string, n int) ([]*testenv.Server, error) {
+	var edges []*testenv.Server
+	for i := range n {
+		s, err := testenv.NewServer(bin, filepath.Join(dir, fmt.Sprintf("edge-%d", i+1)))
+		if err != nil {
+			return edges, err
+		}
+		edges = append(edges, s)
+	}
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i, s := range edges {
+		wg.Add(1)
+		go func() { defer wg.Done(); errs[i] = s.Start() }()
+	}
+	wg.Wait()
+	for i, s := range edges {
+		if errs[i] != nil {
+			return edges, fmt.Errorf("edge-%d: %w", i+1, errs[i])
+		}
+		cfg, err := s.RESTConfig()
+		if err != nil {
+			return edges, err
+		}
+		if err := rest.LoadTLSFiles(cfg); err != nil {
+			return edges, err
+		}
+		secret, err := cluster.Secret(fmt.Sprintf("edge-%d", i+1), cfg, map[string]string{"bench": "edge"}, "")
+		if err != nil {
+			return edges, err
+		}
+		if err := c.Create(ctx, secret); err != nil {
+			return edges, err
+		}
+	}
+	return edges, nil
+}
+
+// countDelivered checks that every joined cluster got every app's
+// Deployment.
+func countDelivered(ctx context.Context, edges []*testenv.Server, n int) error {
+	for i, s := range edges {
+		cfg, err := s.RESTConfig()
+		if err != nil {
+			return err
+		}
+		ec, err := client.New(cfg, client.Options{})
+		if err != nil {
+			return err
+		}
+		var l appsv1.DeploymentList
+		if err := ec.List(ctx, &l, client.HasLabels{v1beta1.LabelAppName}); err != nil {
+			return err
+		}
+		if len(l.Items) != n {
+			return fmt.Errorf("edge-%d has %d of the %d apps' Deployments", i+1, len(l.Items), n)
+		}
+	}
+	return nil
 }
