@@ -99,7 +99,7 @@ if ! [ -x "$out/traefik" ] || [ "$(cat "$out/stamp" 2>/dev/null)" != "$stamp" ];
 fi
 
 # The payload: one image, its own compressed file.
-pstamp=$( (sha256sum "$out/traefik"; echo "$ref"; cat "$root/scripts/imagebuild/main.go") | sha256sum | cut -c1-16)
+pstamp=$( (sha256sum <"$out/traefik"; echo "$ref"; cat "$root/scripts/imagebuild/main.go") | sha256sum | cut -c1-16)
 echo "traefik=$ref" >"$list.tmp" && mv "$list.tmp" "$list"
 if [ -f "$payload" ] && [ -f "$payload.sha256" ] && [ "$(cat "$out/payload-stamp" 2>/dev/null)" = "$pstamp" ]; then
 	exit 0
