@@ -79,11 +79,12 @@ func permanentf(reason, format string, args ...any) error {
 
 func asPermanent(err error, p **permanent) bool { return errors.As(err, p) }
 
-// local checks that cluster names the cluster velad runs: multi-cluster
-// delivery is not there yet.
+// local checks that cluster names the cluster velad runs: kube actions
+// of workflow steps act there only (deploy steps deliver to joined
+// clusters through topology policies).
 func local(cluster string) error {
 	if cluster == "" || cluster == "local" {
 		return nil
 	}
-	return permanentf("UnsupportedCluster", "cluster %q: velad delivers to the local cluster only (multi-cluster delivery is not implemented yet)", cluster)
+	return permanentf("UnsupportedCluster", "cluster %q: kube actions in workflow steps act on the local cluster only; deliver to joined clusters with a deploy step and a topology policy", cluster)
 }
