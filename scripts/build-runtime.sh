@@ -50,7 +50,12 @@ CGO_ENABLED=0 go install -ldflags '-s -w' \
 	"github.com/containernetworking/plugins/plugins/ipam/host-local@$CNI_PLUGINS_VERSION" \
 	"github.com/containernetworking/plugins/plugins/meta/portmap@$CNI_PLUGINS_VERSION"
 
-"$bin/runc" features | grep -q '"enabled": true' || { echo "runc was built without seccomp" >&2; exit 1; }
+# Whole output first: `| grep -q` under pipefail can fail on runc's SIGPIPE.
+features=$("$bin/runc" features)
+case "$features" in
+*'"enabled": true'*) ;;
+*) echo "runc was built without seccomp" >&2; exit 1 ;;
+esac
 
 tar -C "$bin" --sort=name --mtime=@0 --owner=0 --group=0 -cf - . | zstd -q -19 -T0 --long=27 -f -o "$payload"
 # The hash names the extraction folder; velad reads it instead of hashing

@@ -93,7 +93,13 @@ if ! [ -x "$out/traefik" ] || [ "$(cat "$out/stamp" 2>/dev/null)" != "$stamp" ];
 	fi
 	cp "$pins" "$out/src/go.sum"
 	(cd "$out/src" && GOFLAGS="$GOFLAGS -mod=readonly" go build -ldflags "$ldflags" -o "$out/traefik" ./cmd/traefik)
-	"$out/traefik" version | grep -q "$TRAEFIK_VERSION" || { echo "built traefik does not report $TRAEFIK_VERSION" >&2; exit 1; }
+	# Read the whole output first: `| grep -q` would stop reading at the
+	# match, and with pipefail Traefik's SIGPIPE on its next line fails the check.
+	reported=$("$out/traefik" version 2>&1) || { echo "built traefik fails to run: $reported" >&2; exit 1; }
+	case "$reported" in
+	*"$TRAEFIK_VERSION"*) ;;
+	*) echo "built traefik does not report $TRAEFIK_VERSION: $reported" >&2; exit 1 ;;
+	esac
 	rm -rf "$out/src"
 	echo "$stamp" >"$out/stamp"
 fi
