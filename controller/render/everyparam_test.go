@@ -40,6 +40,8 @@ type paramCase struct {
 	needs map[string]map[string]any
 	// exceptions are parameters that do not change the objects, with why.
 	exceptions map[string]string
+	// objects is a file of the objects a ref-objects component reads.
+	objects string
 }
 
 // traitHost is the component traits are rendered on: a webservice with a
@@ -98,6 +100,9 @@ var paramCases = []paramCase{
 		values: map[string]any{
 			"objects": list(obj("apiVersion", "v1", "kind", "ConfigMap", "metadata", obj("name", "b"))),
 		}},
+	{kind: definition.KindComponent, name: "ref-objects", objects: "testdata/objects/ref-objects.yaml",
+		base:   obj("objects", list(obj("resource", "configmap", "name", "web-flags"))),
+		values: map[string]any{"objects": list(obj("resource", "deployment"))}},
 
 	{kind: definition.KindTrait, name: "affinity", base: obj(), values: map[string]any{
 		"podAffinity":     obj("required", list(obj("labelSelector", obj("matchLabels", obj("app", "db")), "topologyKey", "kubernetes.io/hostname"))),
@@ -320,8 +325,12 @@ func renderWith(t *testing.T, r *render.Renderer, defs definition.Source, c para
 	if err != nil {
 		t.Fatal(err)
 	}
+	var read render.ReadObjects
+	if c.objects != "" {
+		read = render.ObjectsReader(t, c.objects)
+	}
 	var out bytes.Buffer
-	if err := r.DryRun(context.Background(), &out, app, defs); err != nil {
+	if err := r.DryRunReading(context.Background(), &out, app, defs, read); err != nil {
 		t.Fatalf("properties %s: %v", data, err)
 	}
 	return out.String()
