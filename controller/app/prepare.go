@@ -49,6 +49,9 @@ type appRun struct {
 	live      map[string]*unstructured.Unstructured
 	mu        sync.Mutex
 	applyOnce bool
+	// writes: how objects are written (read-only and resource-update
+	// policies).
+	writes tracker.WritePolicy
 	// book remembers what is applied, to skip what is unchanged.
 	book applyBook
 	// waited: a component is not healthy yet; waitUnwatched: one of those
@@ -105,6 +108,9 @@ func (run *appRun) prepare(ctx context.Context) error {
 	}
 	if err := run.render(ctx); err != nil {
 		return &renderError{err: err, missing: missing || isMissingRef(err)}
+	}
+	if run.writes, err = tracker.WritePolicyOf(run.spec); err != nil {
+		return &renderError{err: err}
 	}
 	run.applyOnce = applyOnce(run.spec)
 	run.book = r.applied.begin(app, run.rev.Name, r.now(), r.fullApplyEvery(app))
