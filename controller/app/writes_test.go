@@ -89,6 +89,47 @@ spec:
 	}
 }
 
+// An object the app applied, made read-only by a later revision, is no
+// longer the app's to delete: neither the garbage collection of the old
+// revision nor the app's deletion removes it.
+func TestReadOnlyLaterKeepsObject(t *testing.T) {
+	c, ns := start(t)
+	app := func(policies string) *v1beta1.Application {
+		return parseApp(t, ns, `
+metadata: {name: handover}
+spec:
+  components:
+  - name: cfg
+    type: k8s-objects
+    properties:
+      objects:
+      - {apiVersion: v1, kind: ConfigMap, metadata: {name: kept}, data: {a: "1"}}
+`+policies)
+	}
+	up(t, c, app(""))
+	waitPhase(t, c, ns, "handover", v1beta1.ApplicationRunning)
+	if cmOrNil(t, c, ns, "kept") == nil {
+		t.Fatal("ConfigMap not applied")
+	}
+	up(t, c, app(`  policies:
+  - {name: hands-off, type: read-only, properties: {rules: [{selector: {resourceNames: [kept]}}]}}
+`))
+	eventually(t, "the second revision running", func() (bool, string) {
+		a := getApp(t, c, ns, "handover")
+		return a.Status.Phase == v1beta1.ApplicationRunning && a.Status.LatestRevision != nil && a.Status.LatestRevision.Revision == 2 &&
+			a.Status.ObservedGeneration == a.Generation, describe(a)
+	})
+	if cmOrNil(t, c, ns, "kept") == nil {
+		t.Fatal("the ConfigMap made read-only was collected with the old revision")
+	}
+	if err := appcli.Delete(ctx, c, ns, "handover", true, Wait); err != nil {
+		t.Fatal(err)
+	}
+	if cmOrNil(t, c, ns, "kept") == nil {
+		t.Error("the ConfigMap made read-only was deleted with the app")
+	}
+}
+
 // resource-update: op replace removes fields others added, patch keeps
 // them; a change of a recreateFields field deletes the object and
 // creates it again, a change elsewhere does not.
