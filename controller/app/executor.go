@@ -246,6 +246,12 @@ func entriesOf(rc *render.RenderedComponent) []tracker.Entry {
 
 // record writes entries into the tracker of the current revision.
 func (run *appRun) record(ctx context.Context, entries []tracker.Entry) error {
+	marked := make([]tracker.Entry, len(entries))
+	for i, e := range entries {
+		e.ReadOnly = run.writeStrategy(e).ReadOnly
+		marked[i] = e
+	}
+	entries = marked
 	if run.current == nil && run.newRevision {
 		cur := run.r.tracker().New(run.app, run.rev.Name, run.app.Generation)
 		err := cur.Record(ctx, entries)
@@ -290,6 +296,10 @@ func (run *appRun) applyEntry(ctx context.Context, e tracker.Entry) (workflow.Ou
 	if _, ok := run.liveOf(key); ok {
 		return workflow.Outcome{}, nil
 	}
+	ws := run.writeStrategy(e)
+	if ws.ReadOnly {
+		return run.readOnly(ctx, key, e)
+	}
 	if run.book.skip(key, e.Object, func() *unstructured.Unstructured { return run.liveObject(ctx, e.Object) }) {
 		return workflow.Outcome{}, nil
 	}
@@ -305,11 +315,11 @@ func (run *appRun) applyEntry(ctx context.Context, e tracker.Entry) (workflow.Ou
 	applier, cl, err := run.applierFor(ctx, e.Object)
 	if err == nil {
 		var live *unstructured.Unstructured
-		live, err = applier.Apply(ctx, e.Object, run.app.Namespace)
+		live, err = run.write(ctx, applier, e, ws)
 		if cl != "" && apierrors.IsNotFound(err) && e.Object.GetNamespace() != "" {
 			// A joined cluster may not have the namespace yet.
 			if err = createNamespace(ctx, applier, e.Object.GetNamespace()); err == nil {
-				live, err = applier.Apply(ctx, e.Object, run.app.Namespace)
+				live, err = run.write(ctx, applier, e, ws)
 			}
 		}
 		if err == nil {
@@ -317,6 +327,9 @@ func (run *appRun) applyEntry(ctx context.Context, e tracker.Entry) (workflow.Ou
 			run.book.applied(key, e.Object, live)
 			return workflow.Outcome{}, nil
 		}
+	}
+	if isPolicyError(err) {
+		return failed("PolicyInvalid", "%s: %v", entryWhat(e), err), nil
 	}
 	if cl != "" && !apply.IsPermanent(err) {
 		run.markUnreachable(cl, err)

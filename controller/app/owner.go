@@ -37,6 +37,9 @@ func (run *appRun) claim(ctx context.Context, entries []tracker.Entry) (out work
 		if run.current != nil && run.current.Has(e.Object) {
 			continue
 		}
+		if run.writeStrategy(e).ReadOnly {
+			continue // read, not written: it may be anyone's
+		}
 		if out, ok := run.owns(ctx, e, nil); !ok {
 			return out, false
 		}

@@ -49,6 +49,9 @@ type appRun struct {
 	live      map[string]*unstructured.Unstructured
 	mu        sync.Mutex
 	applyOnce bool
+	// writes: how objects are written (read-only and resource-update
+	// policies).
+	writes tracker.WritePolicy
 	// book remembers what is applied, to skip what is unchanged.
 	book applyBook
 	// waited: a component is not healthy yet; waitUnwatched: one of those
@@ -104,7 +107,10 @@ func (run *appRun) prepare(ctx context.Context) error {
 		return err
 	}
 	if err := run.render(ctx); err != nil {
-		return &renderError{err: err, missing: missing}
+		return &renderError{err: err, missing: missing || isMissingRef(err)}
+	}
+	if run.writes, err = tracker.WritePolicyOf(run.spec); err != nil {
+		return &renderError{err: err}
 	}
 	run.applyOnce = applyOnce(run.spec)
 	run.book = r.applied.begin(app, run.rev.Name, r.now(), r.fullApplyEvery(app))
@@ -126,7 +132,7 @@ func (run *appRun) render(ctx context.Context) error {
 	}
 	run.comps, run.byName, run.byStep, run.multi = nil, map[string][]int{}, map[string][]int{}, hasTopology(spec, steps)
 	if !run.multi {
-		comps, err := r.Renderer.RenderApp(ctx, spec, run.defs, render.Options{Revision: run.rev.Name, RevisionNum: run.rev.Revision, Policies: deployPolicies(steps)})
+		comps, err := r.Renderer.RenderApp(ctx, spec, run.defs, render.Options{Revision: run.rev.Name, RevisionNum: run.rev.Revision, Policies: deployPolicies(steps), ReadObjects: r.objectReader(run.spec)})
 		if err != nil {
 			return err
 		}
@@ -154,7 +160,7 @@ func (run *appRun) render(ctx context.Context) error {
 		}
 		run.byStep[s.name] = []int{}
 		for _, p := range places {
-			opts := render.Options{Revision: run.rev.Name, RevisionNum: run.rev.Revision, Policies: s.policies}
+			opts := render.Options{Revision: run.rev.Name, RevisionNum: run.rev.Revision, Policies: s.policies, ReadObjects: r.objectReader(run.spec)}
 			if p.Cluster != render.LocalCluster {
 				opts.Cluster = p.Cluster
 			}

@@ -160,6 +160,12 @@ spec:
   components:
   - {name: web, type: webservice, properties: {port: 80}}
 `, `property "image" is required`},
+		{"ref-objects entry without a type", `
+metadata: {name: refnotype}
+spec:
+  components:
+  - {name: web, type: ref-objects, properties: {objects: [{name: web}]}}
+`, `render component "web": objects[0]: say which objects: set resource (for example deployment or configmap) or apiVersion and kind`},
 	}
 	for _, tc := range bad {
 		var err error
@@ -224,6 +230,17 @@ metadata: {name: boom}
 spec: {components: [{name: cm, type: bomb, properties: {count: 2000000000}}]}
 `)); err == nil || !strings.Contains(err.Error(), `component definition "bomb" is over its render budget`) {
 		t.Fatalf("bomb app: %v, want refused over budget", err)
+	}
+
+	// A ref-objects app is admitted though its object is not there yet
+	// (it may come later: the app waits for it).
+	if err := c.Create(ctx, parseApp(t, ns, `
+metadata: {name: refslater}
+spec:
+  components:
+  - {name: web, type: ref-objects, properties: {objects: [{resource: configmap, name: later}]}}
+`)); err != nil {
+		t.Fatalf("ref-objects app refused: %v", err)
 	}
 
 	// A valid app is admitted and runs; a bad change to it is refused and

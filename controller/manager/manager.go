@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"time"
 
+	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -147,6 +148,17 @@ func New(cfg *rest.Config, o Options) (manager.Manager, error) {
 		}
 		sb.Trust(defs)
 		renderer.SetSandbox(sb)
+	}
+	dcfg := rest.CopyConfig(cfg)
+	dcfg.Timeout = 5 * time.Second
+	disc, err := discovery.NewDiscoveryClientForConfig(dcfg)
+	if err != nil {
+		return nil, fmt.Errorf("discovery client: %w", err)
+	}
+	cv := clusterVersion{disc: disc, renderer: renderer}
+	cv.read(context.Background())
+	if err := mgr.Add(cv); err != nil {
+		return nil, err
 	}
 	r := &app.Reconciler{
 		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Renderer: renderer,

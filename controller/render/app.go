@@ -39,9 +39,6 @@ func (r *Renderer) RenderApp(ctx context.Context, app *v1beta1.Application, defs
 	if err == nil && !opts.Offline {
 		err = e.checkWorkflow(ctx, app, defs)
 	}
-	if err == nil && !opts.Offline {
-		err = checkEnforced(policies)
-	}
 	if err != nil {
 		r.release(e)
 		return nil, fmt.Errorf("render application %q: %w", app.Name, err)

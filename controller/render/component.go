@@ -35,6 +35,13 @@ func (r *engine) renderWorkload(ctx context.Context, app *v1beta1.Application, i
 	if err != nil {
 		return nil, err
 	}
+	if t.Def.Name == ComponentRefObjects {
+		// The objects read become its properties (the memo key and
+		// context.revision follow them).
+		if it.props, err = readRefObjects(ctx, it.props, it.comp.Name, appNamespace(app), opts); err != nil {
+			return nil, err
+		}
+	}
 	cctx := make(map[string]any, len(base)+3)
 	for k, v := range base {
 		cctx[k] = v

@@ -52,6 +52,9 @@ func (r *Renderer) SetClusterVersion(cv ClusterVersion) {
 	r.clusterVersion = cv
 }
 
+// ClusterVersion is the version renders target (context.clusterVersion).
+func (r *Renderer) ClusterVersion() ClusterVersion { return r.version() }
+
 func (r *Renderer) version() ClusterVersion {
 	r.mu.Lock()
 	defer r.mu.Unlock()

@@ -18,6 +18,12 @@ import (
 // "APP with topology T" for each of its topology policies, or "APP only
 // with override policies". Nothing is written when rendering fails.
 func (r *Renderer) DryRun(ctx context.Context, w io.Writer, app *v1beta1.Application, defs definition.Source) error {
+	return r.DryRunReading(ctx, w, app, defs, nil)
+}
+
+// DryRunReading is DryRun with the objects of ref-objects components
+// read by read (nil: there is no cluster, and such components fail).
+func (r *Renderer) DryRunReading(ctx context.Context, w io.Writer, app *v1beta1.Application, defs definition.Source, read ReadObjects) error {
 	byName := map[string]string{}
 	for _, p := range app.Spec.Policies {
 		byName[p.Name] = p.Type
@@ -43,7 +49,7 @@ func (r *Renderer) DryRun(ctx context.Context, w io.Writer, app *v1beta1.Applica
 				topologies = append(topologies, n)
 			}
 		}
-		comps, err := r.RenderApp(ctx, app, defs, Options{Offline: true, Policies: names})
+		comps, err := r.RenderApp(ctx, app, defs, Options{Offline: true, Policies: names, ReadObjects: read})
 		if err != nil {
 			return err
 		}
@@ -61,7 +67,7 @@ func (r *Renderer) DryRun(ctx context.Context, w io.Writer, app *v1beta1.Applica
 		}
 	}
 	if deploys == 0 {
-		comps, err := r.RenderApp(ctx, app, defs, Options{Offline: true})
+		comps, err := r.RenderApp(ctx, app, defs, Options{Offline: true, ReadObjects: read})
 		if err != nil {
 			return err
 		}

@@ -244,21 +244,7 @@ template: {
 			want: `render component "web": trait "securitycontext": trait "securitycontext" reports: containerName must be set for containers`,
 		},
 		{
-			name: "read-only policy the controller does not enforce",
-			app: `  components:
-    - name: web
-      type: webservice
-      properties: {image: nginx}
-  policies:
-    - name: hands-off
-      type: read-only
-      properties:
-        rules: [{selector: {resourceTypes: [Deployment]}}]
-`,
-			want: `render application "shop": policy "hands-off": velad's controller does not enforce read-only policies yet (it would create and update the resources the policy selects): remove the policy, or deliver the application with KubeVela`,
-		},
-		{
-			name: "resource-update policy the controller does not enforce",
+			name: "resource-update policy with an unknown op",
 			app: `  components:
     - name: web
       type: webservice
@@ -266,9 +252,9 @@ template: {
   policies:
     - type: resource-update
       properties:
-        rules: [{selector: {resourceTypes: [Deployment]}, strategy: {op: replace}}]
+        rules: [{selector: {resourceTypes: [Deployment]}, strategy: {op: merge}}]
 `,
-			want: `render application "shop": a policy: velad's controller does not enforce resource-update policies yet (it would patch the resources the policy selects): remove the policy, or deliver the application with KubeVela`,
+			want: `render application "shop": spec.policies[0] (resource-update): invalid properties for policy "resource-update": property "rules[0].strategy.op": must be one of "patch", "replace", got "merge" (string)`,
 		},
 		{
 			name: "resource memory is not a quantity",

@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"maps"
+	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -40,6 +42,10 @@ type paramCase struct {
 	needs map[string]map[string]any
 	// exceptions are parameters that do not change the objects, with why.
 	exceptions map[string]string
+	// objects is a file of the objects a ref-objects component reads.
+	objects string
+	// host replaces traitHost's properties.
+	host map[string]any
 }
 
 // traitHost is the component traits are rendered on: a webservice with a
@@ -58,18 +64,47 @@ func list(v ...any) []any { return append([]any{}, v...) }
 
 var probe = obj("httpGet", obj("path", "/ready", "port", 8080), "periodSeconds", 5)
 
-var volumeMounts = obj("emptyDir", list(obj("name", "cache", "mountPath", "/cache")))
+var volumeMounts = obj(
+	"emptyDir", list(obj("name", "cache", "mountPath", "/cache")),
+	"pvc", list(obj("name", "data", "mountPath", "/data", "claimName", "data")),
+	"configMap", list(obj("name", "conf", "mountPath", "/conf", "cmName", "conf", "items", list(obj("key", "a", "path", "a")))),
+	"secret", list(obj("name", "tls", "mountPath", "/tls", "secretName", "tls", "items", list(obj("key", "crt", "path", "crt")))),
+	"hostPath", list(obj("name", "log", "mountPath", "/log", "path", "/var/log")),
+)
 
-var volumes = list(obj("name", "cache", "mountPath", "/cache", "type", "emptyDir"))
+var volumes = list(obj("name", "cache", "mountPath", "/cache", "type", "configMap", "cmName", "conf", "items", list(obj("key", "a", "path", "a"))))
 
 var envList = list(obj("name", "MODE", "value", "prod"))
+
+// workloadExceptions are the nested parameters of the workload
+// components that do not change the objects alone.
+var workloadExceptions = map[string]string{
+	"exposeType":            "the Service's type: there is no Service without an exposed port",
+	"volumes[].type":        "another type needs its own name field (claimName, cmName, secretName); the golden files render each type",
+	"ports[].expose":        "exposes the port in a Service: the case's port is exposed already, and not exposing it removes a Service (covered by ports)",
+	"volumes[].items[].key": "the key read from the ConfigMap (a new key without a path is an error); volumeMounts' items cover key",
+	"volumes[].claimName":   "read only with type pvc (the case's volume is a configMap one); the golden files render each type",
+	"volumes[].secretName":  "read only with type secret (the case's volume is a configMap one); the golden files render each type",
+	"volumes[].medium":      "read only with type emptyDir (the case's volume is a configMap one); the golden files render each type",
+}
+
+// nodePortNeeds: a port's nodePort is used only in a NodePort Service.
+var nodePortNeeds = map[string]map[string]any{"ports[].nodePort": obj("exposeType", "NodePort")}
+
+func withNeeds(m, more map[string]map[string]any) map[string]map[string]any {
+	out := maps.Clone(m)
+	maps.Copy(out, more)
+	return out
+}
 
 var workloadValues = map[string]any{
 	"cpu": "250m", "memory": "256Mi", "limit": obj("cpu", "1", "memory", "1Gi"),
 	"ports": list(obj("port", 8080, "expose", true)), "port": 8080,
 	"env": envList, "volumeMounts": volumeMounts, "volumes": volumes,
 	"livenessProbe": probe, "readinessProbe": probe,
-	"hostAliases":      list(obj("ip", "10.0.0.1", "hostnames", list("db.local"))),
+	"hostAliases": list(obj("ip", "10.0.0.1", "hostnames", list("db.local"))),
+	// Nested fields.
+	"ports[].nodePort": 30080, "volumes[].items[].mode": 256,
 	"imagePullSecrets": list("registry"),
 	"schedule":         "*/5 * * * *", "timeZone": "Europe/Paris",
 }
@@ -78,25 +113,29 @@ var workloadValues = map[string]any{
 var limitNeeds = map[string]map[string]any{"limit": obj("cpu", "250m", "memory", "256Mi")}
 
 var paramCases = []paramCase{
-	{kind: definition.KindComponent, name: "webservice", base: obj("image", "nginx:1.27"), values: workloadValues, needs: limitNeeds,
-		exceptions: map[string]string{
-			"exposeType": "the Service's type: there is no Service without an exposed port",
-		}},
-	{kind: definition.KindComponent, name: "worker", base: obj("image", "nginx:1.27"), values: workloadValues},
+	{kind: definition.KindComponent, name: "webservice", base: obj("image", "nginx:1.27"), values: workloadValues,
+		needs: withNeeds(limitNeeds, nodePortNeeds), exceptions: workloadExceptions},
+	{kind: definition.KindComponent, name: "worker", base: obj("image", "nginx:1.27"), values: workloadValues, exceptions: workloadExceptions},
 	{kind: definition.KindComponent, name: "daemon", base: obj("image", "nginx:1.27"), values: workloadValues,
-		exceptions: map[string]string{
-			"exposeType": "the Service's type: there is no Service without an exposed port",
-		}},
+		needs: nodePortNeeds, exceptions: workloadExceptions},
 	{kind: definition.KindComponent, name: "statefulset", base: obj("image", "nginx:1.27"), values: workloadValues,
-		exceptions: map[string]string{
-			"exposeType": "the Service's type: there is no Service without an exposed port",
-		}},
-	{kind: definition.KindComponent, name: "task", base: obj("image", "busybox"), values: workloadValues, needs: limitNeeds},
-	{kind: definition.KindComponent, name: "cron-task", base: obj("image", "busybox", "schedule", "0 * * * *"), values: workloadValues, needs: limitNeeds},
+		needs: nodePortNeeds, exceptions: workloadExceptions},
+	{kind: definition.KindComponent, name: "task", base: obj("image", "busybox"), values: workloadValues, needs: limitNeeds, exceptions: workloadExceptions},
+	{kind: definition.KindComponent, name: "cron-task", base: obj("image", "busybox", "schedule", "0 * * * *"), values: workloadValues, needs: limitNeeds, exceptions: workloadExceptions},
 	{kind: definition.KindComponent, name: "k8s-objects",
 		base: obj("objects", list(obj("apiVersion", "v1", "kind", "ConfigMap", "metadata", obj("name", "a")))),
 		values: map[string]any{
 			"objects": list(obj("apiVersion", "v1", "kind", "ConfigMap", "metadata", obj("name", "b"))),
+		}},
+	{kind: definition.KindComponent, name: "ref-objects", objects: "testdata/objects/ref-objects.yaml",
+		base:   obj("objects", list(obj("resource", "configmap", "name", "web-flags"))),
+		values: map[string]any{"objects": list(obj("resource", "configmap", "name", "web-settings")), "objects[].name": "web-flags"},
+		exceptions: map[string]string{
+			"objects[].resource":      "another resource needs objects of it: the top-level case reads a Deployment instead",
+			"objects[].group":         "the test's objects are all in the core and apps groups, which resource names alone",
+			"objects[].namespace":     "the test's objects that the case reads are in one namespace; testdata/ref-objects.yaml reads another",
+			"objects[].cluster":       "reading another cluster needs a joined one (controller/app tests)",
+			"objects[].labelSelector": "cannot be set beside name (an error); the golden file and TestRefObjectsLastEntryWins read by labels",
 		}},
 
 	{kind: definition.KindTrait, name: "affinity", base: obj(), values: map[string]any{
@@ -116,13 +155,15 @@ var paramCases = []paramCase{
 	{kind: definition.KindTrait, name: "container-image", base: obj("image", "nginx:1.28"), values: map[string]any{
 		"containers": list(obj("containerName", "web", "image", "nginx:1.29")),
 	}, exceptions: map[string]string{
-		"containerName": "names a container; another name is an error (container not found)",
+		"containerName":              "names a container; another name is an error (container not found)",
+		"containers[].containerName": "names a container; another name is an error (container not found)",
 	}},
 	{kind: definition.KindTrait, name: "container-ports", base: obj("ports", list(obj("containerPort", 80, "hostPort", 8080))), values: map[string]any{
 		"ports":      list(obj("containerPort", 9090)),
 		"containers": list(obj("containerName", "web", "ports", list(obj("containerPort", 81)))),
 	}, exceptions: map[string]string{
-		"containerName": "names a container; another name is an error (container not found)",
+		"containerName":              "names a container; another name is an error (container not found)",
+		"containers[].containerName": "names a container; another name is an error (container not found)",
 	}},
 	{kind: definition.KindTrait, name: "cpuscaler", base: obj(), values: map[string]any{"targetKind": "StatefulSet"}},
 	{kind: definition.KindTrait, name: "hpa", base: obj(), values: map[string]any{
@@ -132,16 +173,21 @@ var paramCases = []paramCase{
 	{kind: definition.KindTrait, name: "env", base: obj("env", obj("A", "1")), values: map[string]any{
 		"env": obj("B", "2"), "unset": list("A"), "containers": list(obj("containerName", "web", "env", obj("C", "3"))),
 	}, exceptions: map[string]string{
-		"containerName": "names a container; another name is an error (container not found)",
-		"replace":       "replaces the container's env: the base container has none, so adding and replacing give the same objects; trait-env covers it",
+		"containerName":              "names a container; another name is an error (container not found)",
+		"containers[].containerName": "names a container; another name is an error (container not found)",
+		"containers[].replace":       "as replace",
+		"containers[].unset":         "removes variables: the container has none to remove; the env golden covers unset",
+		"replace":                    "replaces the container's env: the base container has none, so adding and replacing give the same objects; trait-env covers it",
 	}},
 	{kind: definition.KindTrait, name: "expose", base: obj("port", list(80)), values: map[string]any{
 		"port": list(81), "ports": list(obj("port", 82)), "annotations": obj("a", "1"), "type": "NodePort",
-	}},
+	}, needs: map[string]map[string]any{"ports[].nodePort": obj("type", "NodePort")}},
 	{kind: definition.KindTrait, name: "gateway", base: obj("domain", "shop.example", "http", obj("/", 80)), values: map[string]any{
 		"http": obj("/api", 80), "annotations": obj("a", "1"), "labels": obj("a", "1"),
-		"pathType": "Prefix",
-	}},
+		"pathType": "Prefix", "http{}": 8080,
+	}, host: map[string]any{"image": "nginx:1.27", "ports": []any{
+		map[string]any{"port": 80, "expose": true}, map[string]any{"port": 8080, "expose": true},
+	}}},
 	{kind: definition.KindTrait, name: "hostalias", base: obj("hostAliases", list(obj("ip", "10.0.0.1", "hostnames", list("a")))), values: map[string]any{
 		"hostAliases": list(obj("ip", "10.0.0.2", "hostnames", list("b"))),
 	}},
@@ -166,12 +212,14 @@ var paramCases = []paramCase{
 	}},
 	{kind: definition.KindTrait, name: "resource", base: obj(), values: map[string]any{
 		"cpu": "2", "memory": "4Gi", "requests": obj("cpu", "100m"), "limits": obj("memory", "1Gi"),
+		"requests.memory": "512Mi", "limits.memory": "2Gi", "limits.cpu": "2",
 	}},
 	{kind: definition.KindTrait, name: "scaler", base: obj()},
 	{kind: definition.KindTrait, name: "securitycontext", base: obj(), values: map[string]any{
 		"containers": list(obj("containerName", "web", "privileged", true)),
 	}, exceptions: map[string]string{
-		"containerName": "names a container; another name is an error (container not found)",
+		"containerName":              "names a container; another name is an error (container not found)",
+		"containers[].containerName": "names a container; another name is an error (container not found)",
 	}},
 	{kind: definition.KindTrait, name: "service-account", base: obj("name", "robot"), values: nil},
 	{kind: definition.KindTrait, name: "sidecar", base: obj("name", "proxy", "image", "envoy"), values: map[string]any{
@@ -186,14 +234,28 @@ var paramCases = []paramCase{
 	}},
 	{kind: definition.KindTrait, name: "storage", base: obj(), values: map[string]any{
 		"pvc":       list(obj("name", "data", "mountPath", "/data")),
-		"configMap": list(obj("name", "conf", "mountPath", "/conf")),
-		"secret":    list(obj("name", "tls", "mountPath", "/tls")),
+		"configMap": list(obj("name", "conf", "mountPath", "/conf", "items", list(obj("key", "a", "path", "a")))),
+		"secret":    list(obj("name", "tls", "mountPath", "/tls", "items", list(obj("key", "crt", "path", "crt")))),
 		"emptyDir":  list(obj("name", "tmp", "mountPath", "/tmp")),
 		"hostPath":  list(obj("name", "log", "mountPath", "/log", "path", "/var/log")),
 	}},
 	{kind: definition.KindTrait, name: "topologyspreadconstraints", base: obj(), values: map[string]any{
 		"constraints": list(obj("maxSkew", 1, "topologyKey", "zone", "labelSelector", obj("matchLabels", obj("app", "web")))),
 	}},
+}
+
+// mustReach are nested parameters (NAME{} for the values of a map) each
+// built-in's case must check.
+var mustReach = map[string][]string{
+	"webservice": {"ports[].name", "ports[].containerPort", "ports[].protocol", "env[].value", "limit.cpu",
+		"volumeMounts.pvc[].subPath", "volumeMounts.configMap[].items[].path", "volumes[].items[].mode", "livenessProbe.httpGet.path"},
+	"gateway":  {"http{}", "labels{}", "annotations{}"},
+	"storage":  {"pvc[].subPath", "pvc[].accessModes", "configMap[].items[].key", "secret[].items[].path", "emptyDir[].medium"},
+	"hpa":      {"cpu.type", "cpu.value", "mem.value", "podCustomMetrics[].value"},
+	"affinity": {"tolerations[].operator", "podAffinity.required[].topologyKey"},
+	"resource": {"requests.cpu", "limits.memory"},
+	"sidecar":  {"env[].value", "volumes[].path"},
+	"expose":   {"ports[].port"},
 }
 
 // notCovered are built-ins this test leaves out, with why.
@@ -230,9 +292,28 @@ func TestEveryParameterChangesTheOutput(t *testing.T) {
 				t.Fatal(err)
 			}
 			base := renderWith(t, r, b, c, c.base)
+			reached := map[string]bool{}
+			var unreached []string
+			defer func() {
+				for _, f := range mustReach[d.Name] {
+					if !reached[f] {
+						t.Errorf("nested parameter %q is not checked: its case's values do not reach it", f)
+					}
+				}
+				t.Logf("%d nested parameters checked; not reached by the case's values: %v", len(reached), unreached)
+			}()
 			for _, p := range params {
 				if strings.ContainsAny(p.Name, ".[") {
-					continue // nested fields: their parent is set as a whole
+					if checkNested(t, r, b, c, p) {
+						reached[p.Name] = true
+					} else {
+						unreached = append(unreached, p.Name)
+					}
+					continue
+				}
+				if (p.Type == "map[string]string" || p.Type == "map[string]int") && c.exceptions[p.Name+"{}"] == "" {
+					checkMapValues(t, r, b, c, p)
+					reached[p.Name+"{}"] = true
 				}
 				if why := c.exceptions[p.Name]; why != "" {
 					continue
@@ -266,6 +347,164 @@ func TestEveryParameterChangesTheOutput(t *testing.T) {
 	}
 }
 
+// checkNested checks a nested parameter (ports[].name, cpu.value, the
+// values of a map such as gateway's http): in the value its top-level
+// parameter is set to (values, else base), the field (in the first
+// element of each list on the way) is set to another value, and the
+// objects must change. A struct or list of structs is covered by its
+// fields. The field's value is values[p.Name], else one made from its
+// type that differs from the one there. It reports false when the
+// top-level value does not reach the field's parent (no such object or
+// list element in it): the values choose which nested fields are checked
+// (mustReach lists those that must be).
+func checkNested(t *testing.T, r *render.Renderer, b definition.Source, c paramCase, p render.Parameter) bool {
+	t.Helper()
+	if why := c.exceptions[p.Name]; why != "" || strings.HasSuffix(p.Type, "{...}") || p.Type == "map[string]any" {
+		return true
+	}
+	path := strings.Split(strings.ReplaceAll(p.Name, "[]", ".[]"), ".")
+	top := path[0]
+	props := maps.Clone(c.base)
+	maps.Copy(props, c.needs[top])
+	maps.Copy(props, c.needs[p.Name])
+	parent, ok := c.values[top]
+	if !ok {
+		parent, ok = props[top]
+	}
+	if !ok {
+		return false
+	}
+	if top == "containers" { // the other form of the parameter
+		props = map[string]any{}
+	}
+	changed := deepCopyJSON(parent)
+	holder, key, ok := reach(changed, path[1:])
+	if !ok {
+		return false
+	}
+	cur, _ := holder[key]
+	v, ok := c.values[p.Name]
+	if !ok {
+		if v, ok = valueOtherThan(p, cur); !ok {
+			t.Errorf("nested parameter %q (%s): no value to set it to: add one to values or an exception", p.Name, p.Type)
+			return true
+		}
+	}
+	holder[key] = v
+	props[top] = parent
+	want := renderWith(t, r, b, c, props)
+	props[top] = changed
+	if got := renderWith(t, r, b, c, props); got == want {
+		t.Errorf("nested parameter %q set to %v (was %v) does not change the rendered objects", p.Name, v, cur)
+	}
+	return true
+}
+
+// checkMapValues checks that the values of a map parameter matter: the
+// first entry (by key) of its value gets another value of its type.
+func checkMapValues(t *testing.T, r *render.Renderer, b definition.Source, c paramCase, p render.Parameter) {
+	t.Helper()
+	props := maps.Clone(c.base)
+	maps.Copy(props, c.needs[p.Name])
+	m, ok := c.values[p.Name].(map[string]any)
+	if !ok {
+		if m, ok = props[p.Name].(map[string]any); !ok || len(m) == 0 {
+			return
+		}
+	}
+	keys := slices.Sorted(maps.Keys(m))
+	changed := maps.Clone(m)
+	changed[keys[0]] = other(m[keys[0]])
+	if v, ok := c.values[p.Name+"{}"]; ok {
+		changed[keys[0]] = v
+	}
+	props[p.Name] = m
+	want := renderWith(t, r, b, c, props)
+	props[p.Name] = changed
+	if got := renderWith(t, r, b, c, props); got == want {
+		t.Errorf("the value of %s[%q] set to %v does not change the rendered objects", p.Name, keys[0], changed[keys[0]])
+	}
+}
+
+// reach walks path in v (a list step "[]" is its first element) to the
+// object that holds the last field.
+func reach(v any, path []string) (map[string]any, string, bool) {
+	for len(path) > 1 {
+		if path[0] == "[]" {
+			l, ok := v.([]any)
+			if !ok || len(l) == 0 {
+				return nil, "", false
+			}
+			v, path = l[0], path[1:]
+			continue
+		}
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil, "", false
+		}
+		v, path = m[path[0]], path[1:]
+	}
+	m, ok := v.(map[string]any)
+	if !ok || path[0] == "[]" {
+		return nil, "", false
+	}
+	return m, path[0], true
+}
+
+// valueOtherThan makes a value of p's type other than cur (and than its
+// default).
+func valueOtherThan(p render.Parameter, cur any) (any, bool) {
+	if strings.HasPrefix(p.Type, `"`) || strings.HasPrefix(p.Type, `[]"`) {
+		list := strings.HasPrefix(p.Type, "[]")
+		for _, o := range strings.Split(strings.TrimPrefix(p.Type, "[]"), "|") {
+			s, err := strconv.Unquote(o)
+			if err != nil || s == "" || s == cur || cur == nil && strings.Contains(p.Default, o) {
+				continue
+			}
+			if l, ok := cur.([]any); ok && len(l) == 1 && l[0] == s {
+				continue
+			}
+			if list {
+				return []any{s}, true
+			}
+			return s, true
+		}
+		return nil, false
+	}
+	v, ok := valueFor(p)
+	if ok && reflect.DeepEqual(v, cur) {
+		v = other(v)
+	}
+	return v, ok
+}
+
+// other is another value of x's type.
+func other(x any) any {
+	switch y := x.(type) {
+	case string:
+		return y + "-other"
+	case int:
+		return y + 1
+	case float64:
+		return y + 1
+	case bool:
+		return !y
+	}
+	return x
+}
+
+func deepCopyJSON(v any) any {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err)
+	}
+	var out any
+	if err := json.Unmarshal(b, &out); err != nil {
+		panic(err)
+	}
+	return out
+}
+
 // valueFor makes a value other than p's default from its type.
 func valueFor(p render.Parameter) (any, bool) {
 	switch p.Type {
@@ -281,6 +520,8 @@ func valueFor(p render.Parameter) (any, bool) {
 		return p.Default != "true", true
 	case "[]string":
 		return []any{"changed"}, true
+	case "number|string":
+		return "3", true
 	case "map[string]string":
 		return map[string]any{"changed": "yes"}, true
 	}
@@ -301,7 +542,11 @@ func renderWith(t *testing.T, r *render.Renderer, defs definition.Source, c para
 	t.Helper()
 	comp := map[string]any{"name": "web", "type": c.name, "properties": props}
 	if c.kind == definition.KindTrait {
-		comp = map[string]any{"name": "web", "type": "webservice", "properties": traitHost,
+		host := traitHost
+		if c.host != nil {
+			host = c.host
+		}
+		comp = map[string]any{"name": "web", "type": "webservice", "properties": host,
 			"traits": []any{map[string]any{"type": "sidecar", "properties": map[string]any{"name": "proxy", "image": "envoy"}},
 				map[string]any{"type": c.name, "properties": props}}}
 		if c.name == "sidecar" {
@@ -320,8 +565,12 @@ func renderWith(t *testing.T, r *render.Renderer, defs definition.Source, c para
 	if err != nil {
 		t.Fatal(err)
 	}
+	var read render.ReadObjects
+	if c.objects != "" {
+		read = render.ObjectsReader(t, c.objects)
+	}
 	var out bytes.Buffer
-	if err := r.DryRun(context.Background(), &out, app, defs); err != nil {
+	if err := r.DryRunReading(context.Background(), &out, app, defs, read); err != nil {
 		t.Fatalf("properties %s: %v", data, err)
 	}
 	return out.String()

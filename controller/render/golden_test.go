@@ -25,7 +25,7 @@ func TestGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			var got bytes.Buffer
-			if err := r.DryRun(context.Background(), &got, app, ga.Defs); err != nil {
+			if err := r.DryRunReading(context.Background(), &got, app, ga.Defs, ga.Read); err != nil {
 				t.Fatal(err)
 			}
 			got = *bytes.NewBufferString(ga.Normalize(got.String()))

@@ -47,7 +47,7 @@ func TestParallelRendersMatchGolden(t *testing.T) {
 							return
 						}
 						var got bytes.Buffer
-						if err := r.DryRun(context.Background(), &got, app, j.src); err != nil {
+						if err := r.DryRunReading(context.Background(), &got, app, j.src, j.ga.Read); err != nil {
 							t.Errorf("%s: %v", j.name, err)
 							continue
 						}

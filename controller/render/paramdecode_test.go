@@ -80,7 +80,7 @@ func TestPlainBuiltins(t *testing.T) {
 // TestDecodeBySchemaMatchesWhole renders every golden app with parameters
 // decoded by schema and decoded whole: the properties must be equal.
 func TestDecodeBySchemaMatchesWhole(t *testing.T) {
-	render := func(guided bool, app []byte, defs definition.Source) []RenderedComponent {
+	render := func(guided bool, app []byte, defs definition.Source, read ReadObjects) []RenderedComponent {
 		t.Helper()
 		defer func(old bool) { guidedDecode = old }(guidedDecode)
 		guidedDecode = guided
@@ -91,7 +91,7 @@ func TestDecodeBySchemaMatchesWhole(t *testing.T) {
 		r := newRenderer(1)
 		r.SetMemoSize(0)
 		// As the golden files render them (dry-run).
-		comps, err := r.RenderApp(context.Background(), a, defs, Options{Offline: true})
+		comps, err := r.RenderApp(context.Background(), a, defs, Options{Offline: true, ReadObjects: read})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -99,7 +99,7 @@ func TestDecodeBySchemaMatchesWhole(t *testing.T) {
 	}
 	for _, ga := range GoldenApps(t) {
 		t.Run(ga.Name, func(t *testing.T) {
-			guided, whole := render(true, ga.Data, ga.Defs), render(false, ga.Data, ga.Defs)
+			guided, whole := render(true, ga.Data, ga.Defs, ga.Read), render(false, ga.Data, ga.Defs, ga.Read)
 			for i := range whole {
 				if !reflect.DeepEqual(guided[i].Properties, whole[i].Properties) {
 					t.Errorf("%s: properties %v, decoded whole %v", whole[i].Name, guided[i].Properties, whole[i].Properties)

@@ -56,35 +56,6 @@ func (r *engine) policies(ctx context.Context, app *v1beta1.Application, defs de
 	return out, nil
 }
 
-// notEnforced are the policies whose semantics velad's controller does
-// not have yet, with what it would do instead: an application that
-// selects resources with them is refused rather than delivered
-// differently from what it asks. (Dry-run renders them: they change no
-// object, only how objects are written.)
-var notEnforced = map[string]string{
-	"read-only":       "it would create and update the resources the policy selects",
-	"resource-update": "it would patch the resources the policy selects",
-}
-
-// checkEnforced refuses a read-only or resource-update policy with rules.
-func checkEnforced(policies []policy) error {
-	for _, p := range policies {
-		instead, ok := notEnforced[p.typ]
-		if !ok {
-			continue
-		}
-		if rules, _ := p.params["rules"].([]any); len(rules) == 0 {
-			continue
-		}
-		what := fmt.Sprintf("policy %q", p.name)
-		if p.name == "" {
-			what = "a policy"
-		}
-		return fmt.Errorf("%s: velad's controller does not enforce %s policies yet (%s): remove the policy, or deliver the application with KubeVela", what, p.typ, instead)
-	}
-	return nil
-}
-
 func (r *engine) checkWorkflow(ctx context.Context, app *v1beta1.Application, defs definition.Source) error {
 	if app.Spec.Workflow == nil {
 		return nil

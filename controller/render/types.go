@@ -41,6 +41,9 @@ type Options struct {
 	// yet). When set, PostDispatch traits are rendered with its status as
 	// context.status; when nil they are skipped.
 	Live func(component, replicaKey string) *unstructured.Unstructured
+	// ReadObjects reads the objects ref-objects components deliver (nil:
+	// there is no cluster to read from, and such a component fails).
+	ReadObjects ReadObjects
 }
 
 // RenderedComponent is one component rendered with its traits.

@@ -95,6 +95,9 @@ type Entry struct {
 	Object    *unstructured.Unstructured
 	Component string
 	Trait     string
+	// ReadOnly: a read-only policy selects it; recorded with SkipGC, as
+	// the app never deletes it.
+	ReadOnly bool
 }
 
 // Current is the tracker of the running revision, loaded once per
@@ -167,10 +170,10 @@ func (c *Current) Record(ctx context.Context, entries []Entry) error {
 			return fmt.Errorf("record %s: %w", e.Object.GetName(), err)
 		}
 		m := v1beta1.ManagedResource{ClusterObjectReference: Ref(e.Object), Component: e.Component, Trait: e.Trait,
-			Data: &runtime.RawExtension{Raw: raw}}
+			Data: &runtime.RawExtension{Raw: raw}, SkipGC: e.ReadOnly}
 		k := Key(m.ClusterObjectReference)
 		if i, ok := c.index[k]; ok {
-			if string(c.rt.Spec.ManagedResources[i].Data.Raw) != string(raw) {
+			if old := c.rt.Spec.ManagedResources[i]; old.Data == nil || string(old.Data.Raw) != string(raw) || old.SkipGC != m.SkipGC {
 				c.rt.Spec.ManagedResources[i] = m
 				changed = true
 			}
@@ -292,11 +295,21 @@ func (t *Tracker) DeleteAll(ctx context.Context, app *v1beta1.Application, polic
 		}
 		return err
 	}
+	// An object a tracker records as read-only is not the app's to
+	// delete, whatever an older tracker recorded.
+	readOnly := map[string]bool{}
+	for i := range all {
+		for _, m := range all[i].Spec.ManagedResources {
+			if m.SkipGC {
+				readOnly[Key(m.ClusterObjectReference)] = true
+			}
+		}
+	}
 	for i := range all {
 		rt := &all[i]
 		for _, m := range rt.Spec.ManagedResources {
 			strategy, propagation := policy.StrategyFor(m)
-			if m.SkipGC || strategy == Never {
+			if m.SkipGC || readOnly[Key(m.ClusterObjectReference)] || strategy == Never {
 				continue
 			}
 			if _, err := t.deleteObject(ctx, app, m.ClusterObjectReference, propagation); err != nil {
