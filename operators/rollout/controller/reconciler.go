@@ -52,7 +52,7 @@ const DefaultGracePeriod = 3 * time.Second
 
 // Finalising steps (status.canaryStatus.finalisingStep).
 const (
-	finaliseRollStable = "RollStable"  // 100 % canary traffic, Deployment rolls to the new template
+	finaliseRollStable = "RollStable" // 100 % canary traffic, Deployment rolls to the new template
 	finaliseTraffic    = "RestoreTraffic"
 	finaliseCanary     = "DeleteCanary"
 )
@@ -202,7 +202,9 @@ func (r *Reconciler) reconcile(ctx context.Context, ro *v1beta1.Rollout) (ctrl.R
 		if cs != nil && cs.CurrentStepState != v1beta1.StepCompleted {
 			return r.cancel(ctx, ro, w) // rollback: the template is the stable one again
 		}
-		r.setPhase(ro, v1beta1.PhaseHealthy, "workload is stable: "+templateHash(&w.d.Spec.Template))
+		if ro.Status.Phase != v1beta1.PhaseHealthy { // else keep how it got there (completed, rolled back)
+			r.setPhase(ro, v1beta1.PhaseHealthy, "workload is stable")
+		}
 		setCondition(ro, v1beta1.ConditionProgressing, metav1.ConditionFalse, v1beta1.ReasonCompleted, "", r.now())
 		return ctrl.Result{}, nil
 	}
@@ -407,6 +409,11 @@ func (r *Reconciler) finalise(ctx context.Context, ro *v1beta1.Rollout, w *workl
 		if done, err := r.dropCanary(ctx, ro, w, tr, stableSvc); !done || err != nil {
 			return ctrl.Result{RequeueAfter: time.Second}, err
 		}
+		if stableSvc != nil {
+			if err := r.pinStable(ctx, stableSvc, ""); err != nil {
+				return ctrl.Result{}, err
+			}
+		}
 		cs.FinalisingStep = ""
 		cs.StableRevision = cs.CanaryRevision
 		cs.PodTemplateHash = w.stableHash()
@@ -440,6 +447,11 @@ func (r *Reconciler) cancel(ctx context.Context, ro *v1beta1.Rollout, w *workloa
 	}
 	if done, err := r.dropCanary(ctx, ro, w, tr, stableSvc); !done || err != nil {
 		return ctrl.Result{RequeueAfter: time.Second}, err
+	}
+	if stableSvc != nil {
+		if err := r.pinStable(ctx, stableSvc, ""); err != nil {
+			return ctrl.Result{}, err
+		}
 	}
 	ro.Status.CanaryStatus = nil
 	setCondition(ro, v1beta1.ConditionProgressing, metav1.ConditionFalse, v1beta1.ReasonCompleted, "rolled back", r.now())

@@ -26,7 +26,7 @@ const (
 	// workload's name); the canary Service selects it.
 	LabelCanary = "rollouts.kruise.io/canary-deployment"
 	// LabelRollout names the Rollout on what it made.
-	LabelRollout = "rollouts.kruise.io/rollout"
+	LabelRollout    = "rollouts.kruise.io/rollout"
 	podTemplateHash = "pod-template-hash"
 	revisionAnno    = "deployment.kubernetes.io/revision"
 )
