@@ -19,6 +19,7 @@ import (
 	"github.com/velad-dev/velad/controller/api/scheme"
 	"github.com/velad-dev/velad/controller/api/v1beta1"
 	"github.com/velad-dev/velad/controller/revision"
+	"github.com/velad-dev/velad/controller/rollouts"
 	"github.com/velad-dev/velad/controller/tracker"
 	"github.com/velad-dev/velad/controller/workflow"
 )
@@ -252,6 +253,12 @@ const (
 // Workflow applies op to the workflow of an application by editing its
 // status, which the controller reads on its next reconcile.
 func Workflow(ctx context.Context, c client.Client, ns, name string, op WorkflowOp) error {
+	if op == Resume {
+		approved, err := resumeRollouts(ctx, c, ns, name)
+		if err != nil || approved {
+			return err
+		}
+	}
 	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		app, err := Get(ctx, c, ns, name)
 		if err != nil {
@@ -266,6 +273,34 @@ func Workflow(ctx context.Context, c client.Client, ns, name string, op Workflow
 		return fmt.Errorf("%s workflow of %s/%s: %w", op, ns, name, err)
 	}
 	return nil
+}
+
+// resumeRollouts approves the application's canary releases paused at a
+// step (Kruise Rollout's approve); approved says whether one was, and the
+// workflow, not suspended itself, has nothing more to resume.
+func resumeRollouts(ctx context.Context, c client.Client, ns, name string) (bool, error) {
+	app, err := Get(ctx, c, ns, name)
+	if err != nil {
+		return false, err
+	}
+	rs, err := rollouts.Of(ctx, c, app.Status.AppliedResources)
+	if err != nil {
+		return false, fmt.Errorf("resume workflow of %s/%s: %w", ns, name, err)
+	}
+	approved := false
+	for _, r := range rs {
+		if !r.WaitsForApproval() {
+			continue
+		}
+		if err := rollouts.Approve(ctx, c, r); err != nil {
+			return false, fmt.Errorf("resume workflow of %s/%s: %w", ns, name, err)
+		}
+		approved = true
+	}
+	if approved && app.Status.Workflow != nil && suspended(app.Status.Workflow) {
+		return false, nil // the workflow's own suspension goes on to be resumed
+	}
+	return approved, nil
 }
 
 // Rollback puts back the spec of the newest earlier revision whose
