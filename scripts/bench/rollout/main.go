@@ -5,10 +5,11 @@
 //   - the time from approving a step (`velad workflow resume` returns) to
 //     the new weight serving: 20 requests in a row answered with the step's
 //     share of the new version (± 10 points);
+//
 //   - failed requests (errors and non-2xx) during a full release v1 → v2
 //     (20 %, 90 %, 100 %, promotion) under a steady load.
 //
-//	go run ./scripts/bench/rollout -velad bin/velad -kubeconfig /etc/velad/velad.yaml
+//     go run ./scripts/bench/rollout -velad bin/velad -kubeconfig /etc/velad/velad.yaml
 //
 // It deploys the app canary-demo and deletes it at the end.
 package main
