@@ -187,12 +187,12 @@ func (r *Reconciler) reconcile(ctx context.Context, ro *v1beta1.Rollout) (ctrl.R
 		r.setPhase(ro, v1beta1.PhaseInitial, "invalid Rollout: "+err.Error())
 		return ctrl.Result{}, nil
 	}
-	if err := r.setPaused(ctx, w.d, !r.promoting(ro), false); err != nil {
-		return ctrl.Result{}, err
-	}
-	if w.stable == nil {
+	if w.stable == nil { // not paused before: a paused Deployment makes no ReplicaSet
 		r.setPhase(ro, v1beta1.PhaseInitial, "waiting for the workload's first ReplicaSet")
 		return ctrl.Result{RequeueAfter: time.Second}, nil
+	}
+	if err := r.setPaused(ctx, w.d, !r.promoting(ro), false); err != nil {
+		return ctrl.Result{}, err
 	}
 	cs := ro.Status.CanaryStatus
 	switch {
@@ -379,6 +379,13 @@ func (r *Reconciler) finalise(ctx context.Context, ro *v1beta1.Rollout, w *workl
 		}
 		if wait := grace(tr) - r.now().Sub(cs.LastUpdateTime.Time); stableSvc != nil && wait > 0 {
 			return ctrl.Result{RequeueAfter: wait}, nil
+		}
+		// No traffic goes to the stable Service now; should a re-applied
+		// route send some there for a moment, any ready pod answers.
+		if stableSvc != nil {
+			if err := r.pinStable(ctx, stableSvc, ""); err != nil {
+				return ctrl.Result{}, err
+			}
 		}
 		if err := r.setPaused(ctx, w.d, false, false); err != nil {
 			return ctrl.Result{}, err
