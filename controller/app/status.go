@@ -64,14 +64,18 @@ func (r *Reconciler) setPhase(ctx context.Context, app *v1beta1.Application, wf 
 		app.Status.Phase = v1beta1.ApplicationRunning
 		if !healthy(app) {
 			app.Status.Phase = v1beta1.ApplicationUnhealthy
-			// A canary release paused at a step waits for `velad
-			// workflow resume`, as a suspend step does.
 			if msg := r.pausedRollout(ctx, app); msg != "" {
 				app.Status.Phase, wf.message = v1beta1.ApplicationWorkflowSuspending, msg
 			}
 		}
 	default:
 		app.Status.Phase = v1beta1.ApplicationRunningWorkflow
+		// A canary release paused at a step (the apply step waits for
+		// it to be healthy) waits for `velad workflow resume`, as a
+		// suspend step does.
+		if msg := r.pausedRollout(ctx, app); msg != "" {
+			app.Status.Phase, wf.message = v1beta1.ApplicationWorkflowSuspending, msg
+		}
 	}
 	ready := app.Status.Phase == v1beta1.ApplicationRunning
 	msg := wf.message

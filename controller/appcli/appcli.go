@@ -303,6 +303,14 @@ func resumeRollouts(ctx context.Context, c client.Client, ns, name string) (bool
 	return approved, nil
 }
 
+// rolloutPaused says whether a canary release of app waits at a step: its
+// workflow runs (the apply step waits for health) but may be rolled back,
+// as one suspended may.
+func rolloutPaused(ctx context.Context, c client.Client, app *v1beta1.Application) bool {
+	rs, err := rollouts.Of(ctx, c, app.Status.AppliedResources)
+	return err == nil && rollouts.Paused(rs) != nil
+}
+
 // Rollback puts back the spec of the newest earlier revision whose
 // workflow succeeded; the controller delivers it as a new revision (and
 // collects what only the abandoned one applied). It returns the name of
@@ -318,7 +326,7 @@ func Rollback(ctx context.Context, c client.Client, ns, name string) (string, er
 		if cur == nil {
 			return fmt.Errorf("the application has no revision yet")
 		}
-		if st := app.Status.Workflow; st != nil && !st.Terminated && !st.Suspend && !st.Finished {
+		if st := app.Status.Workflow; st != nil && !st.Terminated && !st.Suspend && !st.Finished && !rolloutPaused(ctx, c, app) {
 			return fmt.Errorf("the workflow of %s is still running: suspend or terminate it first ('velad workflow suspend %s'), or wait until it finishes", cur.Name, name)
 		}
 		rev, err := revision.LastSucceeded(ctx, c, app, cur.Revision)
