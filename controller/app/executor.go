@@ -304,8 +304,9 @@ func (run *appRun) applyEntry(ctx context.Context, e tracker.Entry) (workflow.Ou
 	}
 	applier, cl, err := run.applierFor(ctx, e.Object)
 	if err == nil {
+		obj, at := run.weighedRoute(ctx, e.Object)
 		var live *unstructured.Unstructured
-		live, err = applier.Apply(ctx, e.Object, run.app.Namespace)
+		live, err = applier.ApplyAt(ctx, obj, run.app.Namespace, at)
 		if cl != "" && apierrors.IsNotFound(err) && e.Object.GetNamespace() != "" {
 			// A joined cluster may not have the namespace yet.
 			if err = createNamespace(ctx, applier, e.Object.GetNamespace()); err == nil {

@@ -127,12 +127,25 @@ func (r *Reconciler) setTraffic(ctx context.Context, ro *v1beta1.Rollout, tr v1b
 		return fmt.Errorf("HTTPRoute %s has no rule with a backendRef to Service %s: route the component's Service there", name, tr.Service)
 	}
 	old, _, _ := unstructured.NestedSlice(route.Object, "spec", "rules")
-	if reflect.DeepEqual(old, rules) {
+	ann := route.GetAnnotations()
+	held, isHeld := ann[v1beta1.AnnotationBackendRefs]
+	if reflect.DeepEqual(old, rules) && (weight < 0) == !isHeld && (weight < 0 || held == ro.Name) {
 		return nil
 	}
 	if err := unstructured.SetNestedSlice(route.Object, rules, "spec", "rules"); err != nil {
 		return err
 	}
+	// While the canary is in the route, its other appliers keep the
+	// weighted backendRefs (v1beta1.AnnotationBackendRefs).
+	if weight < 0 {
+		delete(ann, v1beta1.AnnotationBackendRefs)
+	} else {
+		if ann == nil {
+			ann = map[string]string{}
+		}
+		ann[v1beta1.AnnotationBackendRefs] = ro.Name
+	}
+	route.SetAnnotations(ann)
 	if err := r.Client.Update(ctx, route); err != nil {
 		return fmt.Errorf("set canary weight %d%% on HTTPRoute %s: %w", weight, name, err)
 	}

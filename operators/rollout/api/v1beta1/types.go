@@ -26,6 +26,13 @@ var (
 
 func init() { SchemeBuilder.Register(&Rollout{}, &RolloutList{}) }
 
+// AnnotationBackendRefs marks an HTTPRoute whose rules' backendRefs a
+// Rollout (named by the value) weighs during a release. Whoever else
+// applies that route — velad's application controller — keeps the live
+// backendRefs while the annotation is there, so the canary's share is not
+// reset between two reconciles of the Rollout.
+const AnnotationBackendRefs = "rollouts.velad.dev/backend-refs"
+
 // Rollout phases (status.phase), as Kruise reports them.
 const (
 	PhaseInitial     = "Initial"
