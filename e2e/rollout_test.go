@@ -91,19 +91,35 @@ func TestRollout(t *testing.T) {
 		t.Logf("%s: %d%% of 200 requests (step weight %d%%)", version, share, weight)
 	}
 
+	mark := func(what string) { t.Logf("%s %s", time.Now().Format("15:04:05.000"), what) }
 	// v1 → v2: 20 %, paused; the app says so.
+	mark("v2 applied")
 	up("v2", false)
 	waitStep("1")
 	assertShare("v2", 20)
-	status := velad("status", "canary-demo")
-	if !strings.Contains(status, "workflowSuspending") || !strings.Contains(status, "step 1") || !strings.Contains(status, "20%") {
-		t.Errorf("velad status canary-demo does not show the paused step:\n%s", status)
+	mark("after waitStep(1)")
+	// The app notices the paused step when it next looks at its
+	// Rollout (it polls while it waits for the component).
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(time.Second) {
+		status := velad("status", "canary-demo")
+		if strings.Contains(status, "workflowSuspending") && strings.Contains(status, "step 1") && strings.Contains(status, "20%") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("velad status canary-demo does not show the paused step after 1m:\n%s", status)
+			break
+		}
 	}
+	mark("status shows step 1")
+	mark("velad(workflow, resume, canary-demo)")
 	velad("workflow", "resume", "canary-demo")
 	waitStep("2")
+	mark("after waitStep(2)")
 	assertShare("v2", 90)
+	mark("velad(workflow, resume, canary-demo)")
 	velad("workflow", "resume", "canary-demo")
 	waitHealthy("completed")
+	mark("after waitHealthy(completed)")
 	assertShare("v2", 100)
 	for _, kind := range []string{"deployment", "service"} {
 		out, err := exec.Command(bin, "kubectl", "--kubeconfig", kubeconfig, "-n", "default", "get", kind, "hello-canary").CombinedOutput()
@@ -117,17 +133,21 @@ func TestRollout(t *testing.T) {
 	}
 
 	// v2 → v3 at 20 %, rolled back: all v2 again.
+	mark("up(v3, false)")
 	up("v3", false)
 	waitStep("1")
 	assertShare("v3", 20)
+	mark("v3 at step 1")
+	mark("velad(workflow, rollback, canary-demo)")
 	velad("workflow", "rollback", "canary-demo")
 	waitHealthy("rolled back")
+	mark("after waitHealthy(rolled back)")
 	assertShare("v2", 100)
 
 	sent, failed := load.stop()
 	t.Logf("steady load: %d requests, %d failed", sent, failed)
 	if failed > 0 {
-		t.Errorf("%d of %d requests failed during the releases: %s", failed, sent, load.firstFailure())
+		t.Errorf("%d of %d requests failed during the releases (the steps' times are logged above):\n%s", failed, sent, load.failuresSeen())
 	}
 }
 
@@ -155,7 +175,7 @@ type load struct {
 	wg           sync.WaitGroup
 	sent, failed atomic.Int64
 	mu           sync.Mutex
-	first        string
+	failures     []string // the first 20: time and cause
 }
 
 func startLoad(t *testing.T, host string, perSecond int) *load {
@@ -188,8 +208,8 @@ func startLoad(t *testing.T, host string, perSecond int) *load {
 				}
 				l.failed.Add(1)
 				l.mu.Lock()
-				if l.first == "" {
-					l.first = time.Now().Format(time.RFC3339Nano) + " " + err.Error()
+				if len(l.failures) < 20 {
+					l.failures = append(l.failures, time.Now().Format("15:04:05.000")+" "+err.Error())
 				}
 				l.mu.Unlock()
 			}()
@@ -209,8 +229,9 @@ func (l *load) stop() (sent, failed int64) {
 	return l.sent.Load(), l.failed.Load()
 }
 
-func (l *load) firstFailure() string {
+// failuresSeen lists the first failed requests, one per line.
+func (l *load) failuresSeen() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.first
+	return strings.Join(l.failures, "\n")
 }
