@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -149,7 +150,71 @@ func (r *Reconciler) setTraffic(ctx context.Context, ro *v1beta1.Rollout, tr v1b
 	if err := r.Client.Update(ctx, route); err != nil {
 		return fmt.Errorf("set canary weight %d%% on HTTPRoute %s: %w", weight, name, err)
 	}
+	r.awaitRoute(ctx, ro.Namespace, name, route.GetGeneration())
 	return nil
+}
+
+// routeWait bounds how long setTraffic waits for the Gateway controller
+// to see a route's new weights.
+const routeWait = 10 * time.Second
+
+// awaitRoute waits until the Gateway controller that serves the route
+// (Traefik) reports generation gen in its status (every parent's
+// conditions' observedGeneration), so that the grace period that follows
+// a change of weights starts once the proxy has the new weights, not
+// before: pods are removed only after it. A route no controller reports
+// on is not waited for; past routeWait the release goes on (the grace
+// period still applies).
+func (r *Reconciler) awaitRoute(ctx context.Context, ns, name string, gen int64) {
+	deadline := time.Now().Add(routeWait)
+	for {
+		route := &unstructured.Unstructured{}
+		route.SetGroupVersionKind(HTTPRouteGVK)
+		if err := r.Client.Get(ctx, types.NamespacedName{Namespace: ns, Name: name}, route); err != nil {
+			return
+		}
+		seen, served := observedGeneration(route)
+		if !served || seen >= gen || time.Now().After(deadline) {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// observedGeneration is the oldest generation the route's parents report
+// (status.parents[].conditions[].observedGeneration); served is false
+// when no controller reports on the route.
+func observedGeneration(route *unstructured.Unstructured) (seen int64, served bool) {
+	parents, _, _ := unstructured.NestedSlice(route.Object, "status", "parents")
+	seen = -1
+	for _, p := range parents {
+		pm, _ := p.(map[string]any)
+		conds, _, _ := unstructured.NestedSlice(pm, "conditions")
+		var newest int64
+		for _, c := range conds {
+			cm, _ := c.(map[string]any)
+			var g int64
+			switch v := cm["observedGeneration"].(type) {
+			case int64:
+				g = v
+			case float64: // read from YAML or JSON without a schema
+				g = int64(v)
+			}
+			newest = max(newest, g)
+		}
+		if len(conds) == 0 {
+			continue
+		}
+		served = true
+		if seen < 0 || newest < seen {
+			seen = newest
+		}
+	}
+	return seen, served
 }
 
 // weighRefs returns backendRefs with stable at 100-w and canary at w
