@@ -401,10 +401,20 @@ func (r *Reconciler) finalise(ctx context.Context, ro *v1beta1.Rollout, w *workl
 			}
 		}
 		cs.FinalisingStep = finaliseTraffic
+		// The Service's endpoints (and the proxy's copy of them) follow
+		// the new selector within the grace period: only then does
+		// traffic go back to the stable Service.
+		now := metav1.NewTime(r.now())
+		cs.LastUpdateTime = &now
 		fallthrough
 	case finaliseTraffic:
 		if err := r.setPaused(ctx, w.d, true, false); err != nil {
 			return ctrl.Result{}, err
+		}
+		if stableSvc != nil && cs.CurrentTraffic != "0%" && cs.LastUpdateTime != nil {
+			if wait := grace(tr) - r.now().Sub(cs.LastUpdateTime.Time); wait > 0 {
+				return ctrl.Result{RequeueAfter: wait}, nil
+			}
 		}
 		res, done, err := r.restoreTraffic(ctx, ro, tr, stableSvc)
 		if !done || err != nil {
