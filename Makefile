@@ -20,7 +20,7 @@ LDFLAGS := -s -w -X $(PKG)/version.Version=$(VERSION) -X $(PKG)/version.GitCommi
 # velad's defaults.
 RUN_ARGS ?=
 
-.PHONY: all build payload install run test unit e2e lint compat bench bench-node bench-ingress bench-restart bench-build generate clean
+.PHONY: all build payload install run test unit e2e lint compat bench bench-node bench-ingress bench-restart bench-rollout bench-build generate clean
 
 all: build
 
@@ -80,6 +80,11 @@ bench-ingress: build
 # velad stop + start with 50 pods running, on the installed velad (root).
 bench-restart: build
 	$(GO) run ./scripts/bench/restart -velad $(BIN) -pods 50
+
+# The rollout addon on the installed velad (root): approval → new weight
+# serving, and failed requests during a full release under 200 req/s.
+bench-rollout: build
+	$(GO) run ./scripts/bench/rollout -velad $(BIN)
 
 # Cold build from a fresh clone (empty build cache) and an incremental rebuild.
 bench-build:

@@ -11,7 +11,7 @@ import (
 	"sort"
 )
 
-//go:embed all:velad-controller all:fluxcd all:ingress
+//go:embed all:velad-controller all:fluxcd all:ingress all:rollout
 var files embed.FS
 
 // FS returns the embedded charts, one folder per chart.

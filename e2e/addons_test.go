@@ -56,7 +56,7 @@ func TestAddons(t *testing.T) {
 	cs := nodeClient(t, kubeconfig)
 
 	t.Run("install enables the default addons", func(t *testing.T) {
-		if !strings.Contains(out, "Enabling the default addons (fluxcd, ingress)") {
+		if !strings.Contains(out, "Enabling the default addons (fluxcd, ingress, rollout)") {
 			t.Errorf("install output has no addon step:\n%s", out)
 		}
 		if out := runOK(t, time.Minute, bin, "status", "--data-dir", dataDir); !strings.Contains(out, "✓ addon fluxcd") {
@@ -73,7 +73,7 @@ func TestAddons(t *testing.T) {
 			args []string
 			want string
 		}{
-			{[]string{"addon", "enable", "nope"}, `velad: unknown addon "nope" (velad carries: fluxcd, ingress)`},
+			{[]string{"addon", "enable", "nope"}, `velad: unknown addon "nope" (velad carries: fluxcd, ingress, rollout)`},
 			{[]string{"addon", "enable", "fluxcd", "--set", "concurrent=many"}, "velad: addon fluxcd: invalid values for chart fluxcd: concurrent:"},
 			{[]string{"addon", "enable", "fluxcd", "--set", "=x"}, `velad: addon fluxcd: --set "=x": a key is empty`},
 			{[]string{"addon", "status", "nope"}, `velad: unknown addon "nope"`},

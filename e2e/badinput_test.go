@@ -155,7 +155,7 @@ func TestInstallRejectsBadInput(t *testing.T) {
 		{"pair without a value", []string{"--set", "replicas"}, `--set "replicas"`},
 		{"pair without a key", []string{"--set", "=x"}, `--set "=x": a key is empty`},
 		{"--set without the controller", []string{"--cluster-only", "--set", "replicas=2"}, "drop one of them"},
-		{"unknown addon", []string{"--disable-addon", "nope"}, `--disable-addon: unknown addon "nope" (velad carries: fluxcd, ingress)`},
+		{"unknown addon", []string{"--disable-addon", "nope"}, `--disable-addon: unknown addon "nope" (velad carries: fluxcd, ingress, rollout)`},
 		{"unknown addon with --cluster-only", []string{"--cluster-only", "--disable-addon", "fluxcd", "--disable-addon", "nope"}, `unknown addon "nope"`},
 	}
 	for _, tc := range cases {

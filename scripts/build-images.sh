@@ -8,6 +8,7 @@
 #   docker.io/velad/volume-helper:v1       cmd/volume-helper (local-path helper)
 #   docker.io/velad/controller:<tag>       cmd/controller (application controller)
 #   docker.io/velad/fluxcd-controller:<tag> cmd/fluxcd-controller (fluxcd addon)
+#   docker.io/velad/rollout-controller:<tag> cmd/rollout-controller (rollout addon)
 #   docker.io/velad/coredns:1.15.0         scripts/images/coredns (own module)
 #   docker.io/velad/local-path-provisioner:v0.0.30
 #
@@ -15,7 +16,7 @@
 # digits of its binary's sha256, so a changed controller is a new image
 # and `velad install` rolls it out. The references velad passes to charts
 # are written to payload/images.txt, one NAME=REF a line (NAME: controller,
-# fluxcd-controller); payload/controller-image keeps the application
+# fluxcd-controller, rollout-controller); payload/controller-image keeps the application
 # controller's alone.
 #
 # The binaries are always (incrementally) built; the slow part, packing
@@ -33,7 +34,7 @@ export CGO_ENABLED=0 GOFLAGS="-trimpath -buildvcs=false"
 
 mkdir -p "$out/bin" "$payloads"
 echo "building image binaries"
-(cd "$root" && go build -ldflags '-s -w' -o "$out/bin/" ./cmd/pause ./cmd/hello ./cmd/volume-helper ./cmd/controller ./cmd/fluxcd-controller)
+(cd "$root" && go build -ldflags '-s -w' -o "$out/bin/" ./cmd/pause ./cmd/hello ./cmd/volume-helper ./cmd/controller ./cmd/fluxcd-controller ./cmd/rollout-controller)
 (cd "$root/scripts/images/coredns" && go build -ldflags '-s -w' -o "$out/bin/coredns" .)
 (cd "$out" && GOBIN="$out/bin" go install -ldflags '-s -w' "github.com/rancher/local-path-provisioner@$LOCAL_PATH_VERSION")
 
@@ -46,10 +47,13 @@ if [ -f "$root/charts/fluxcd/Chart.yaml" ]; then
 	flux_version=$(sed -n 's/^appVersion: *"\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' "$root/charts/fluxcd/Chart.yaml")
 fi
 flux_ref="docker.io/velad/fluxcd-controller:$flux_version-$(sha256sum "$out/bin/fluxcd-controller" | cut -c1-12)"
+rollout_version=$(sed -n 's/^appVersion: *"\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' "$root/charts/rollout/Chart.yaml")
+rollout_ref="docker.io/velad/rollout-controller:$rollout_version-$(sha256sum "$out/bin/rollout-controller" | cut -c1-12)"
 images_txt="controller=$controller_ref
-fluxcd-controller=$flux_ref"
+fluxcd-controller=$flux_ref
+rollout-controller=$rollout_ref"
 
-stamp=$( (cd "$out/bin" && sha256sum pause hello volume-helper controller fluxcd-controller coredns local-path-provisioner;
+stamp=$( (cd "$out/bin" && sha256sum pause hello volume-helper controller fluxcd-controller rollout-controller coredns local-path-provisioner;
 	echo "$images_txt";
 	cd "$root" && cat scripts/build-images.sh scripts/imagebuild/main.go) | sha256sum | cut -c1-16)
 if [ -f "$payload" ] && [ -f "$payload.sha256" ] && [ -f "$payloads/controller-image" ] &&
@@ -66,6 +70,7 @@ echo "assembling images"
 	-image "$controller_ref=$out/bin/controller:/controller" \
 	-image "docker.io/velad/controller:$app_version=$out/bin/controller:/controller" \
 	-image "$flux_ref=$out/bin/fluxcd-controller:/fluxcd-controller" \
+	-image "$rollout_ref=$out/bin/rollout-controller:/rollout-controller" \
 	-image "docker.io/velad/coredns:1.15.0=$out/bin/coredns:/coredns:0" \
 	-image "docker.io/velad/local-path-provisioner:$LOCAL_PATH_VERSION=$out/bin/local-path-provisioner:/local-path-provisioner:0")
 

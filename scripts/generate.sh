@@ -7,6 +7,8 @@
 # on the current schema (scripts/crdversions):
 #   charts/fluxcd/crds/helm.toolkit.fluxcd.io_helmreleases.yaml
 #   charts/fluxcd/crds/source.toolkit.fluxcd.io_helmrepositories.yaml
+# and the rollout addon's Rollout CRD from operators/rollout/api:
+#   charts/rollout/crds/rollouts.kruise.io_rollouts.yaml
 # Usage: scripts/generate.sh   (from anywhere inside the repository)
 #
 # controller-gen is built once into .bin/ (ignored by git). The module
@@ -43,3 +45,8 @@ for crd in helm.toolkit.fluxcd.io_helmreleases source.toolkit.fluxcd.io_helmrepo
 done
 go run ./scripts/crdversions -f charts/fluxcd/crds/helm.toolkit.fluxcd.io_helmreleases.yaml v2beta2 v2beta1
 go run ./scripts/crdversions -f charts/fluxcd/crds/source.toolkit.fluxcd.io_helmrepositories.yaml v1beta2 v1beta1
+
+# The rollout addon's controller: Kruise Rollout's API (operators/rollout/api).
+"$GEN" object paths=./operators/rollout/api/...
+"$GEN" crd:maxDescLen=0 paths=./operators/rollout/api/... output:crd:artifacts:config=charts/rollout/crds
+gofmt -w operators/rollout/api

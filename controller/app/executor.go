@@ -331,7 +331,9 @@ func (run *appRun) applyEntry(ctx context.Context, e tracker.Entry) (workflow.Ou
 	if isPolicyError(err) {
 		return failed("PolicyInvalid", "%s: %v", entryWhat(e), err), nil
 	}
-	if cl != "" && !apply.IsPermanent(err) {
+	// A Conflict is no outage: a weighed route changed under the apply
+	// (weighedRoute); it is retried.
+	if cl != "" && !apply.IsPermanent(err) && !apierrors.IsConflict(err) {
 		run.markUnreachable(cl, err)
 		return workflow.Outcome{}, &clusterError{cluster: cl, err: err}
 	}

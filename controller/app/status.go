@@ -50,7 +50,7 @@ func asRenderError(err error, re **renderError) bool {
 }
 
 // setPhase derives status.status from the workflow and the services.
-func (r *Reconciler) setPhase(_ context.Context, app *v1beta1.Application, wf workflowResult) {
+func (r *Reconciler) setPhase(ctx context.Context, app *v1beta1.Application, wf workflowResult) {
 	setCondition(app, ConditionRendered, true, "Rendered", "")
 	old := app.Status.Phase
 	switch wf.phase {
@@ -64,9 +64,18 @@ func (r *Reconciler) setPhase(_ context.Context, app *v1beta1.Application, wf wo
 		app.Status.Phase = v1beta1.ApplicationRunning
 		if !healthy(app) {
 			app.Status.Phase = v1beta1.ApplicationUnhealthy
+			if msg := r.pausedRollout(ctx, app); msg != "" {
+				app.Status.Phase, wf.message = v1beta1.ApplicationWorkflowSuspending, msg
+			}
 		}
 	default:
 		app.Status.Phase = v1beta1.ApplicationRunningWorkflow
+		// A canary release paused at a step (the apply step waits for
+		// it to be healthy) waits for `velad workflow resume`, as a
+		// suspend step does.
+		if msg := r.pausedRollout(ctx, app); msg != "" {
+			app.Status.Phase, wf.message = v1beta1.ApplicationWorkflowSuspending, msg
+		}
 	}
 	ready := app.Status.Phase == v1beta1.ApplicationRunning
 	msg := wf.message

@@ -48,7 +48,7 @@ func (e *errPolicy) Error() string { return e.err.Error() }
 // write writes e's object through applier as ws says.
 func (run *appRun) write(ctx context.Context, applier *apply.Applier, e tracker.Entry, ws tracker.WriteStrategy) (*unstructured.Unstructured, error) {
 	if ws.Op != tracker.OpReplace && len(ws.RecreateFields) == 0 {
-		return applier.Apply(ctx, e.Object, run.app.Namespace)
+		return run.patch(ctx, applier, e.Object)
 	}
 	cur, err := run.r.readLive(ctx, e.Object)
 	if apierrors.IsNotFound(err) {
@@ -76,7 +76,14 @@ func (run *appRun) write(ctx context.Context, applier *apply.Applier, e tracker.
 	if ws.Op == tracker.OpReplace {
 		return applier.Replace(ctx, e.Object, cur, run.app.Namespace)
 	}
-	return applier.Apply(ctx, e.Object, run.app.Namespace)
+	return run.patch(ctx, applier, e.Object)
+}
+
+// patch server-side applies u; an HTTPRoute whose backendRefs a canary
+// release weighs keeps them (weighedRoute).
+func (run *appRun) patch(ctx context.Context, applier *apply.Applier, u *unstructured.Unstructured) (*unstructured.Unstructured, error) {
+	obj, at := run.weighedRoute(ctx, u)
+	return applier.ApplyAt(ctx, obj, run.app.Namespace, at)
 }
 
 // entryWhat names e's component (and trait) for messages.

@@ -19,6 +19,7 @@ import (
 	"github.com/velad-dev/velad/controller/api/scheme"
 	"github.com/velad-dev/velad/controller/api/v1beta1"
 	"github.com/velad-dev/velad/controller/revision"
+	"github.com/velad-dev/velad/controller/rollouts"
 	"github.com/velad-dev/velad/controller/tracker"
 	"github.com/velad-dev/velad/controller/workflow"
 )
@@ -252,6 +253,12 @@ const (
 // Workflow applies op to the workflow of an application by editing its
 // status, which the controller reads on its next reconcile.
 func Workflow(ctx context.Context, c client.Client, ns, name string, op WorkflowOp) error {
+	if op == Resume {
+		approved, err := resumeRollouts(ctx, c, ns, name)
+		if err != nil || approved {
+			return err
+		}
+	}
 	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		app, err := Get(ctx, c, ns, name)
 		if err != nil {
@@ -266,6 +273,42 @@ func Workflow(ctx context.Context, c client.Client, ns, name string, op Workflow
 		return fmt.Errorf("%s workflow of %s/%s: %w", op, ns, name, err)
 	}
 	return nil
+}
+
+// resumeRollouts approves the application's canary releases paused at a
+// step (Kruise Rollout's approve); approved says whether one was, and the
+// workflow, not suspended itself, has nothing more to resume.
+func resumeRollouts(ctx context.Context, c client.Client, ns, name string) (bool, error) {
+	app, err := Get(ctx, c, ns, name)
+	if err != nil {
+		return false, err
+	}
+	rs, err := rollouts.Of(ctx, c, app.Status.AppliedResources)
+	if err != nil {
+		return false, fmt.Errorf("resume workflow of %s/%s: %w", ns, name, err)
+	}
+	approved := false
+	for _, r := range rs {
+		if !r.WaitsForApproval() {
+			continue
+		}
+		if err := rollouts.Approve(ctx, c, r); err != nil {
+			return false, fmt.Errorf("resume workflow of %s/%s: %w", ns, name, err)
+		}
+		approved = true
+	}
+	if approved && app.Status.Workflow != nil && suspended(app.Status.Workflow) {
+		return false, nil // the workflow's own suspension goes on to be resumed
+	}
+	return approved, nil
+}
+
+// rolloutPaused says whether a canary release of app waits at a step: its
+// workflow runs (the apply step waits for health) but may be rolled back,
+// as one suspended may.
+func rolloutPaused(ctx context.Context, c client.Client, app *v1beta1.Application) bool {
+	rs, err := rollouts.Of(ctx, c, app.Status.AppliedResources)
+	return err == nil && rollouts.Paused(rs) != nil
 }
 
 // Rollback puts back the spec of the newest earlier revision whose
@@ -283,7 +326,7 @@ func Rollback(ctx context.Context, c client.Client, ns, name string) (string, er
 		if cur == nil {
 			return fmt.Errorf("the application has no revision yet")
 		}
-		if st := app.Status.Workflow; st != nil && !st.Terminated && !st.Suspend && !st.Finished {
+		if st := app.Status.Workflow; st != nil && !st.Terminated && !st.Suspend && !st.Finished && !rolloutPaused(ctx, c, app) {
 			return fmt.Errorf("the workflow of %s is still running: suspend or terminate it first ('velad workflow suspend %s'), or wait until it finishes", cur.Name, name)
 		}
 		rev, err := revision.LastSucceeded(ctx, c, app, cur.Revision)

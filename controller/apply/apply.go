@@ -31,11 +31,18 @@ func New(c client.Client) *Applier { return &Applier{Client: c, FieldManager: Fi
 // and returns the live object the API server answered with. A namespaced
 // object without a namespace goes to defaultNamespace.
 func (a *Applier) Apply(ctx context.Context, obj *unstructured.Unstructured, defaultNamespace string) (*unstructured.Unstructured, error) {
+	return a.ApplyAt(ctx, obj, defaultNamespace, "")
+}
+
+// ApplyAt is Apply with a precondition: with resourceVersion set, the
+// API server refuses the apply (a Conflict, retried by the caller) when
+// the live object changed since it was read at that version.
+func (a *Applier) ApplyAt(ctx context.Context, obj *unstructured.Unstructured, defaultNamespace, resourceVersion string) (*unstructured.Unstructured, error) {
 	u := obj.DeepCopy()
 	if err := a.Default(u, defaultNamespace); err != nil {
 		return nil, err
 	}
-	u.SetResourceVersion("")
+	u.SetResourceVersion(resourceVersion)
 	u.SetManagedFields(nil)
 	unstructured.RemoveNestedField(u.Object, "status")
 	if err := a.Client.Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner(a.FieldManager), client.ForceOwnership); err != nil {

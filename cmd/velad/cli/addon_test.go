@@ -14,9 +14,9 @@ func TestAddonBadInput(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"enable unknown", []string{"enable", "nope"}, `unknown addon "nope" (velad carries: fluxcd, ingress)`},
-		{"disable unknown", []string{"disable", "nope", "--force"}, `unknown addon "nope" (velad carries: fluxcd, ingress)`},
-		{"status unknown", []string{"status", "nope"}, `unknown addon "nope" (velad carries: fluxcd, ingress)`},
+		{"enable unknown", []string{"enable", "nope"}, `unknown addon "nope" (velad carries: fluxcd, ingress, rollout)`},
+		{"disable unknown", []string{"disable", "nope", "--force"}, `unknown addon "nope" (velad carries: fluxcd, ingress, rollout)`},
+		{"status unknown", []string{"status", "nope"}, `unknown addon "nope" (velad carries: fluxcd, ingress, rollout)`},
 		{"enable without a name", []string{"enable"}, "'addon enable' takes NAME; see 'addon enable --help'"},
 		{"disable two names", []string{"disable", "fluxcd", "fluxcd"}, "'addon disable' takes NAME; see 'addon disable --help'"},
 		{"list with an argument", []string{"list", "fluxcd"}, `unknown command "fluxcd" for "addon list"`},

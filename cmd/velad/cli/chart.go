@@ -5,6 +5,8 @@ import (
 	"os"
 
 	"github.com/spf13/cobra"
+	"helm.sh/helm/v3/pkg/chart/loader"
+	"helm.sh/helm/v3/pkg/chartutil"
 
 	"github.com/velad-dev/velad/controller/appcli"
 	"github.com/velad-dev/velad/operators/fluxcd/chartrepo"
@@ -43,16 +45,16 @@ func newChartPushCommand() *cobra.Command {
 		force      bool
 	)
 	cmd := &cobra.Command{
-		Use:   "push CHART.tgz [--force]",
+		Use:   "push CHART.tgz|CHART_DIR [--force]",
 		Short: "Store a packaged chart in the in-cluster chart repository",
-		Long: `Stores a chart packaged with 'helm package' in the in-cluster chart
-repository. Chart versions are immutable: pushing the same version with other
+		Long: `Stores a chart packaged with 'helm package' (or a chart's folder, packaged
+here) in the in-cluster chart repository. Chart versions are immutable: pushing the same version with other
 content is refused unless --force replaces it.`,
-		Args: exactArgs(1, "CHART.tgz"),
+		Args: exactArgs(1, "CHART.tgz or CHART_DIR"),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			data, err := os.ReadFile(args[0])
+			data, err := readChart(args[0])
 			if err != nil {
-				return fmt.Errorf("read chart: %w", err)
+				return err
 			}
 			s, err := chartStore(kubeconfig)
 			if err != nil {
@@ -124,4 +126,34 @@ func newChartDeleteCommand() *cobra.Command {
 	}
 	cmd.Flags().StringVar(&kubeconfig, "kubeconfig", "", "kubeconfig file (default $KUBECONFIG, else "+appcli.DefaultKubeconfig+")")
 	return cmd
+}
+
+// readChart reads a packaged chart, or packages a chart's folder (as
+// 'helm package' does).
+func readChart(path string) ([]byte, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("read chart: %w", err)
+	}
+	if !fi.IsDir() {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("read chart: %w", err)
+		}
+		return data, nil
+	}
+	ch, err := loader.LoadDir(path)
+	if err != nil {
+		return nil, fmt.Errorf("load chart folder %s: %w", path, err)
+	}
+	tmp, err := os.MkdirTemp("", "velad-chart-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(tmp)
+	tgz, err := chartutil.Save(ch, tmp)
+	if err != nil {
+		return nil, fmt.Errorf("package chart %s: %w", path, err)
+	}
+	return os.ReadFile(tgz)
 }

@@ -1,0 +1,237 @@
+package e2e
+
+import (
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/velad-dev/velad/internal/testenv"
+)
+
+// TestRollout installs velad (the rollout addon is on by default, with
+// ingress) and runs the canary demo (examples/rollout) through Traefik on
+// 127.0.0.1:80 while a steady load counts failed requests: v1 → v2 at
+// 20 %, resume → 90 %, resume → 100 % (canary objects gone); v2 → v3
+// rolled back at 20 % → all v2. At each step the share of 200 requests
+// answered by the new version is within ±10 points of the step's weight.
+func TestRollout(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Skip("installs velad on this machine: needs root (CI runs as root)")
+	}
+	testenv.LockHost(t)
+	bin, err := testenv.Binary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	dataDir := filepath.Join(dir, "data")
+	kubeconfig := filepath.Join(dir, "kubeconfig.yaml")
+	diagnosticLogs = []string{filepath.Join(dataDir, "agent/containerd/containerd.log")}
+	t.Cleanup(func() {
+		if out, err := exec.Command(bin, "uninstall", "--data-dir", dataDir, "-o", kubeconfig).CombinedOutput(); err != nil {
+			t.Errorf("cleanup uninstall: %v\n%s", err, out)
+		}
+	})
+	runOK(t, 6*time.Minute, bin, "install", "--data-dir", dataDir, "-o", kubeconfig, "--timeout", "4m")
+	velad := func(args ...string) string {
+		return runOK(t, 2*time.Minute, bin, append(args, "--kubeconfig", kubeconfig)...)
+	}
+	example, _ := filepath.Abs("../examples/rollout")
+	velad("chart", "push", filepath.Join(example, "hello"))
+	app, err := os.ReadFile(filepath.Join(example, "app.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	up := func(version string, wait bool) {
+		f := filepath.Join(dir, "app-"+version+".yaml")
+		y := strings.Replace(string(app), "version: v1", "version: "+version, 1)
+		if err := os.WriteFile(f, []byte(y), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		args := []string{"up", "-f", f}
+		if wait {
+			args = append(args, "--wait", "--timeout", "3m")
+		}
+		velad(args...)
+	}
+	const host = "canary.local"
+	up("v1", true)
+	assertAllFrom(t, host, "hello v1 from", 20)
+
+	load := startLoad(t, host, 50)
+	rollout := func(jsonpath string) string {
+		return strings.TrimSpace(runOK(t, time.Minute, bin, "kubectl", "--kubeconfig", kubeconfig, "-n", "default",
+			"get", "rollout", "hello", "-o", "jsonpath="+jsonpath))
+	}
+	waitStep := func(step string) {
+		t.Helper()
+		waitFor(t, 3*time.Minute, "rollout step "+step+" paused", func() bool {
+			return rollout("{.status.canaryStatus.currentStepIndex}/{.status.canaryStatus.currentStepState}") == step+"/StepPaused"
+		})
+	}
+	waitHealthy := func(msg string) {
+		t.Helper()
+		waitFor(t, 3*time.Minute, "rollout healthy ("+msg+")", func() bool {
+			return rollout("{.status.phase}") == "Healthy" && strings.Contains(rollout("{.status.message}"), msg)
+		})
+	}
+	assertShare := func(version string, weight int) {
+		t.Helper()
+		share := newShare(t, host, version, 200)
+		if share < weight-10 || share > weight+10 {
+			t.Errorf("%s answered %d%% of 200 requests, want %d%% ± 10", version, share, weight)
+		}
+		t.Logf("%s: %d%% of 200 requests (step weight %d%%)", version, share, weight)
+	}
+
+	mark := func(what string) { t.Logf("%s %s", time.Now().Format("15:04:05.000"), what) }
+	// v1 → v2: 20 %, paused; the app says so.
+	mark("v2 applied")
+	up("v2", false)
+	waitStep("1")
+	assertShare("v2", 20)
+	mark("after waitStep(1)")
+	// The app notices the paused step when it next looks at its
+	// Rollout (it polls while it waits for the component).
+	for deadline := time.Now().Add(time.Minute); ; time.Sleep(time.Second) {
+		status := velad("status", "canary-demo")
+		if strings.Contains(status, "workflowSuspending") && strings.Contains(status, "step 1") && strings.Contains(status, "20%") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("velad status canary-demo does not show the paused step after 1m:\n%s", status)
+			break
+		}
+	}
+	mark("status shows step 1")
+	mark("velad(workflow, resume, canary-demo)")
+	velad("workflow", "resume", "canary-demo")
+	waitStep("2")
+	mark("after waitStep(2)")
+	assertShare("v2", 90)
+	mark("velad(workflow, resume, canary-demo)")
+	velad("workflow", "resume", "canary-demo")
+	waitHealthy("completed")
+	mark("after waitHealthy(completed)")
+	assertShare("v2", 100)
+	for _, kind := range []string{"deployment", "service"} {
+		out, err := exec.Command(bin, "kubectl", "--kubeconfig", kubeconfig, "-n", "default", "get", kind, "hello-canary").CombinedOutput()
+		if err == nil || !strings.Contains(string(out), "NotFound") {
+			t.Errorf("%s hello-canary still there after the release: %s", kind, out)
+		}
+	}
+	// Nothing to resume now.
+	if out, err := exec.Command(bin, "workflow", "resume", "canary-demo", "--kubeconfig", kubeconfig).CombinedOutput(); err == nil {
+		t.Errorf("velad workflow resume on an app that is not paused succeeded:\n%s", out)
+	}
+
+	// v2 → v3 at 20 %, rolled back: all v2 again.
+	mark("up(v3, false)")
+	up("v3", false)
+	waitStep("1")
+	assertShare("v3", 20)
+	mark("v3 at step 1")
+	mark("velad(workflow, rollback, canary-demo)")
+	velad("workflow", "rollback", "canary-demo")
+	waitHealthy("rolled back")
+	mark("after waitHealthy(rolled back)")
+	assertShare("v2", 100)
+
+	sent, failed := load.stop()
+	t.Logf("steady load: %d requests, %d failed", sent, failed)
+	if failed > 0 {
+		t.Errorf("%d of %d requests failed during the releases (the steps' times are logged above):\n%s", failed, sent, load.failuresSeen())
+	}
+}
+
+// newShare sends n requests to host and returns the percentage answered
+// by version ("hello <version> from …"); a failed request fails the test.
+func newShare(t *testing.T, host, version string, n int) int {
+	t.Helper()
+	hits := 0
+	for i := 0; i < n; i++ {
+		body, err := get("http://127.0.0.1/", host)
+		if err != nil {
+			t.Fatalf("request %d to %s: %v", i, host, err)
+		}
+		if strings.Contains(body, "hello "+version+" from") {
+			hits++
+		}
+	}
+	return hits * 100 / n
+}
+
+// load sends requests to host at a steady rate and counts those that fail
+// (an error or a status other than 2xx).
+type load struct {
+	stopc        chan struct{}
+	wg           sync.WaitGroup
+	sent, failed atomic.Int64
+	mu           sync.Mutex
+	failures     []string // the first 20: time and cause
+}
+
+func startLoad(t *testing.T, host string, perSecond int) *load {
+	l := &load{stopc: make(chan struct{})}
+	c := &http.Client{Timeout: 5 * time.Second}
+	tick := time.NewTicker(time.Second / time.Duration(perSecond))
+	l.wg.Add(1)
+	go func() {
+		defer l.wg.Done()
+		defer tick.Stop()
+		for {
+			select {
+			case <-l.stopc:
+				return
+			case <-tick.C:
+			}
+			l.wg.Add(1)
+			go func() {
+				defer l.wg.Done()
+				req, _ := http.NewRequest(http.MethodGet, "http://127.0.0.1/", nil)
+				req.Host = host
+				l.sent.Add(1)
+				resp, err := c.Do(req)
+				if err == nil {
+					resp.Body.Close()
+					if resp.StatusCode/100 == 2 {
+						return
+					}
+					err = fmt.Errorf("%s", resp.Status)
+				}
+				l.failed.Add(1)
+				l.mu.Lock()
+				if len(l.failures) < 20 {
+					l.failures = append(l.failures, time.Now().Format("15:04:05.000")+" "+err.Error())
+				}
+				l.mu.Unlock()
+			}()
+		}
+	}()
+	t.Cleanup(func() { l.stop() })
+	return l
+}
+
+func (l *load) stop() (sent, failed int64) {
+	select {
+	case <-l.stopc:
+	default:
+		close(l.stopc)
+	}
+	l.wg.Wait()
+	return l.sent.Load(), l.failed.Load()
+}
+
+// failuresSeen lists the first failed requests, one per line.
+func (l *load) failuresSeen() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return strings.Join(l.failures, "\n")
+}
