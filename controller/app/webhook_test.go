@@ -225,10 +225,19 @@ spec:
 	if err := c.Create(ctx, bomb); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.Create(ctx, parseApp(t, ns, `
+	// The webhook reads definitions from its cache: until the new one is
+	// there it answers "unknown component type" (bounded retry).
+	var err error
+	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		err = c.Create(ctx, parseApp(t, ns, `
 metadata: {name: boom}
 spec: {components: [{name: cm, type: bomb, properties: {count: 2000000000}}]}
-`)); err == nil || !strings.Contains(err.Error(), `component definition "bomb" is over its render budget`) {
+`))
+		if err == nil || !strings.Contains(err.Error(), `unknown component type "bomb"`) || time.Now().After(deadline) {
+			break
+		}
+	}
+	if err == nil || !strings.Contains(err.Error(), `component definition "bomb" is over its render budget`) {
 		t.Fatalf("bomb app: %v, want refused over budget", err)
 	}
 
