@@ -82,7 +82,7 @@ func (c *CNI) Start(context.Context) error { return nil }
 // the node has a pod CIDR.
 func (c *CNI) Ready(ctx context.Context) error {
 	p := c.Config.Paths()
-	cs, err := adminClient(c.Config)
+	cs, err := nodeClient(c.Config)
 	if err != nil {
 		return err
 	}

@@ -40,6 +40,10 @@ func Components(cfg *config.Config) []component.Component {
 		&APIServer{Config: cfg, Datastore: ds},
 		&ControllerManager{Config: cfg, Datastore: ds},
 		&Scheduler{Config: cfg, Datastore: ds},
+		&NodePools{Config: cfg},
+	}
+	if cfg.SupervisorPort != 0 {
+		parts = append(parts, &Supervisor{Config: cfg})
 	}
 	if cfg.DisableAgent {
 		return parts

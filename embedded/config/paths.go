@@ -1,6 +1,10 @@
 package config
 
-import "path/filepath"
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"path/filepath"
+)
 
 // File modes used for everything velad writes.
 const (
@@ -56,6 +60,16 @@ type Paths struct {
 	KubeletKubeconfig   string
 	KubeProxyKubeconfig string
 	PodLogsDir          string
+	// AgentTLSDir holds an agent's CAs and the certificates the server
+	// signed for it; NodePasswordFile its node password; JoinFile the
+	// cluster settings the server gave it.
+	AgentTLSDir      string
+	NodePasswordFile string
+	JoinFile         string
+	// KubeletCgroupRoot is the kubelet's cgroup root: empty (the root) for
+	// the default data dir, else one derived from the data dir, so two
+	// kubelets on one machine never both own /kubepods.
+	KubeletCgroupRoot string
 
 	AdminKubeconfig string
 	// ExternalAdminKubeconfig points at --bind-ip; only written when set.
@@ -109,6 +123,10 @@ func NewPaths(dataDir string) Paths {
 		KubeletKubeconfig:           filepath.Join(agent, "kubelet.kubeconfig"),
 		KubeProxyKubeconfig:         filepath.Join(agent, "kubeproxy.kubeconfig"),
 		PodLogsDir:                  filepath.Join(agent, "pod-logs"),
+		AgentTLSDir:                 filepath.Join(agent, "tls"),
+		NodePasswordFile:            filepath.Join(agent, "node-password"),
+		JoinFile:                    filepath.Join(agent, "join.json"),
+		KubeletCgroupRoot:           cgroupRoot(dataDir),
 		AdminKubeconfig:             filepath.Join(cred, "admin.kubeconfig"),
 		ExternalAdminKubeconfig:     filepath.Join(cred, "admin-external.kubeconfig"),
 		ControllerManagerKubeconfig: filepath.Join(cred, "controller-manager.kubeconfig"),
@@ -119,4 +137,14 @@ func NewPaths(dataDir string) Paths {
 // PrivateDirs are the folders created with PrivateDirMode, parents first.
 func (p Paths) PrivateDirs() []string {
 	return []string{p.DataDir, p.ServerDir, p.TLSDir, p.TempCertDir, p.CredDir, p.DBDir}
+}
+
+// cgroupRoot derives the kubelet's cgroup root from a data dir other than
+// the default one.
+func cgroupRoot(dataDir string) string {
+	if filepath.Clean(dataDir) == DefaultDataDir {
+		return ""
+	}
+	sum := sha256.Sum256([]byte(filepath.Clean(dataDir)))
+	return "/velad-" + hex.EncodeToString(sum[:4])
 }

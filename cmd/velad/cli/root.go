@@ -51,6 +51,8 @@ func NewRootCommand() *cobra.Command {
 		newKubectlCommand(),
 		newImageCommand(),
 		newTokenCommand(),
+		newAgentCommand(),
+		newNodePoolCommand(),
 		newAddonCommand(),
 		newChartCommand(),
 		newClusterCommand(),
