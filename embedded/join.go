@@ -26,12 +26,38 @@ import (
 // joinRetryMax bounds the backoff between attempts to reach the server.
 const joinRetryMax = 30 * time.Second
 
-// joinState is what an agent keeps of its join (JoinFile): a restarted
+// JoinState is what an agent keeps of its join (JoinFile): a restarted
 // agent starts from it without asking the server again, so a one-time
-// token is needed only once.
-type joinState struct {
+// token is needed only once; uninstall finds the server there.
+type JoinState struct {
 	ServerURL string                     `json:"serverURL"`
+	NodeName  string                     `json:"nodeName"`
 	Cluster   supervisor.ClusterSettings `json:"cluster"`
+}
+
+type joinState = JoinState
+
+// ReadJoinState reads an agent's JoinFile.
+func ReadJoinState(p config.Paths) (JoinState, error) {
+	var st JoinState
+	data, err := os.ReadFile(p.JoinFile)
+	if err != nil {
+		return st, err
+	}
+	if err := json.Unmarshal(data, &st); err != nil {
+		return st, fmt.Errorf("%s: %w", p.JoinFile, err)
+	}
+	return st, nil
+}
+
+// APIServerURL is the server's API server as an agent reaches it
+// directly (not through its load balancer).
+func (s JoinState) APIServerURL() (string, error) {
+	u, err := url.Parse(s.ServerURL)
+	if err != nil {
+		return "", err
+	}
+	return "https://" + net.JoinHostPort(u.Hostname(), strconv.Itoa(s.Cluster.APIServerPort)), nil
 }
 
 // Join registers an agent with the server (its supervisor): it checks the
@@ -77,14 +103,12 @@ func (j *Join) Init(ctx context.Context) error {
 // stored returns the state of an earlier join to the same server whose
 // certificates are all still here.
 func (j *Join) stored() (joinState, error) {
-	p := j.Config.Paths()
-	var st joinState
-	data, err := os.ReadFile(p.JoinFile)
+	st, err := ReadJoinState(j.Config.Paths())
 	if err != nil {
 		return st, err
 	}
-	if err := json.Unmarshal(data, &st); err != nil {
-		return st, err
+	if st.NodeName != j.Config.NodeName {
+		return st, errors.New("joined as another node")
 	}
 	if st.ServerURL != j.Config.ServerURL {
 		return st, errors.New("joined another server")
@@ -140,7 +164,7 @@ func (j *Join) join(ctx context.Context) (joinState, error) {
 			return joinState{}, err
 		}
 	}
-	st := joinState{ServerURL: j.Config.ServerURL, Cluster: resp.Cluster}
+	st := joinState{ServerURL: j.Config.ServerURL, NodeName: j.Config.NodeName, Cluster: resp.Cluster}
 	data, err := json.MarshalIndent(st, "", "  ")
 	if err != nil {
 		return joinState{}, err

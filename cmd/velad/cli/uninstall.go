@@ -12,6 +12,7 @@ import (
 
 func newUninstallCommand() *cobra.Command {
 	cfg := config.Default()
+	var lbPort int
 	cmd := &cobra.Command{
 		Use:   "uninstall",
 		Short: "Remove velad and everything it created from this machine",
@@ -28,6 +29,14 @@ files and the installed binary. It is safe to run again.`,
 				return err
 			}
 			opts := &bootstrap.UninstallOptions{Config: cfg, Daemon: bootstrap.NewDaemon(), ProcRoot: "/proc"}
+			if opts.IsAgent() {
+				opts.Config.HTTPSPort = lbPort
+				if err := bootstrap.RunSteps(cmd.Context(), bootstrap.AgentUninstallSteps(opts), newProgress(cmd.OutOrStdout())); err != nil {
+					return err
+				}
+				fmt.Fprintln(cmd.OutOrStdout(), "the velad agent is uninstalled and its node deleted.")
+				return nil
+			}
 			if err := bootstrap.Uninstall(cmd.Context(), opts, newProgress(cmd.OutOrStdout())); err != nil {
 				return err
 			}
@@ -35,7 +44,8 @@ files and the installed binary. It is safe to run again.`,
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&cfg.DataDir, "data-dir", cfg.DataDir, "data dir of the installed server")
+	cmd.Flags().StringVar(&cfg.DataDir, "data-dir", cfg.DataDir, "data dir of the installed server, or of an agent")
+	cmd.Flags().IntVar(&lbPort, "lb-server-port", config.DefaultAgentLBPort, "an agent's load balancer port (to check it has stopped)")
 	cmd.Flags().StringVarP(&cfg.KubeconfigPath, "write-kubeconfig", "o", cfg.KubeconfigPath, "kubeconfig file install wrote")
 	return cmd
 }

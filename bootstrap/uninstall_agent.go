@@ -1,0 +1,49 @@
+package bootstrap
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/velad-dev/velad/embedded"
+)
+
+// IsAgent reports whether the data dir of o is an agent's (it joined a
+// server): uninstall then leaves the server's daemon and the installed
+// binary alone and deletes the agent's Node from the cluster.
+func (o *UninstallOptions) IsAgent() bool {
+	_, err := os.Stat(o.Config.Paths().JoinFile)
+	return err == nil
+}
+
+// AgentUninstallSteps lists what `velad uninstall` does for an agent (the
+// agent process must have stopped: its kubelet would register the Node
+// again).
+func AgentUninstallSteps(o *UninstallOptions) []Step {
+	u := &uninstaller{o: o, paths: o.Config.Paths()}
+	return []Step{
+		{"Checking that the agent has stopped", u.agentStopped},
+		{"Stopping pods through the container runtime", u.stopPods},
+		{"Stopping leftover processes", u.killProcesses},
+		{"Deleting this node from the cluster", u.deleteNode},
+		{"Unmounting volumes", u.unmountVolumes},
+		{"Removing pod networking (netns, cni0, iptables/nft rules)", u.removeNetworking},
+		{"Removing the agent's files and cgroups", u.removeAgentFiles},
+	}
+}
+
+// removeAgentFiles deletes the data dir, the run dir, the container log
+// links into them and the kubelet's cgroup root.
+func (u *uninstaller) removeAgentFiles(context.Context) error {
+	p := u.paths
+	errs := []error{removeAll(p.DataDir), removeAll(p.RunDir), embedded.RemoveCgroupRoot(p.KubeletCgroupRoot)}
+	links, _ := filepath.Glob("/var/log/containers/*.log")
+	for _, l := range links {
+		if target, err := os.Readlink(l); err == nil && strings.HasPrefix(target, p.DataDir) {
+			errs = append(errs, removeAll(l))
+		}
+	}
+	return errors.Join(errs...)
+}
