@@ -36,6 +36,7 @@ func AgentComponents(cfg *config.Config) []component.Component {
 		&Images{Config: cfg, Runtime: rt},
 		&Kubelet{Config: cfg},
 		&CNI{Config: cfg},
+		&PodNetwork{Config: cfg},
 		&KubeProxy{Config: cfg},
 	}
 }

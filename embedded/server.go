@@ -55,6 +55,7 @@ func Components(cfg *config.Config) []component.Component {
 		&Images{Config: cfg, Runtime: rt},
 		&Kubelet{Config: cfg},
 		&CNI{Config: cfg},
+		&PodNetwork{Config: cfg},
 		&KubeProxy{Config: cfg},
 		&ClusterServices{Config: cfg},
 	)
