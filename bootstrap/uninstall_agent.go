@@ -3,6 +3,7 @@ package bootstrap
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -32,6 +33,26 @@ func AgentUninstallSteps(o *UninstallOptions) []Step {
 		{"Removing pod networking (netns, cni0, iptables/nft rules)", u.removeNetworking},
 		{"Removing the agent's files and cgroups", u.removeAgentFiles},
 	}
+}
+
+// UninstallAgent runs the agent's uninstall steps: nothing happens while
+// the agent runs; after that it keeps going past a failed step (the
+// server may be unreachable: the node's own things still go) and reports
+// every failure at the end.
+func UninstallAgent(ctx context.Context, o *UninstallOptions, prog Progress) error {
+	var errs []error
+	for i, s := range AgentUninstallSteps(o) {
+		prog.Start(s.Name)
+		err := s.Run(ctx)
+		prog.Done(err, 0)
+		if err != nil && i == 0 {
+			return err
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", s.Name, err))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // removeAgentFiles deletes the data dir, the run dir, the container log

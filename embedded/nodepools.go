@@ -11,11 +11,13 @@ import (
 	"github.com/velad-dev/velad/embedded/component"
 	"github.com/velad-dev/velad/embedded/config"
 	"github.com/velad-dev/velad/embedded/nodepool"
+	"github.com/velad-dev/velad/embedded/pki"
 	"github.com/velad-dev/velad/embedded/supervisor"
 )
 
 // NodePools applies the NodePool CRD and runs its controller in the
-// server, as k3s runs its own controllers.
+// server, as k3s runs its own controllers; it also grants every node's
+// pod network its permissions (it needs them before any node starts).
 type NodePools struct {
 	Config *config.Config
 
@@ -48,6 +50,9 @@ func (n *NodePools) Start(ctx context.Context) error {
 	}
 	cs, dyn, err := adminClients(n.Config)
 	if err != nil {
+		return err
+	}
+	if err := nodepool.EnsurePodNetworkRBAC(ctx, cs, pki.PodNetworkUser); err != nil {
 		return err
 	}
 	c := &nodepool.Controller{Client: cs, Dynamic: dyn, OnNodeDeleted: func(ctx context.Context, node string) {

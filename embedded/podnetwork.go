@@ -19,6 +19,7 @@ import (
 
 	"github.com/velad-dev/velad/embedded/component"
 	"github.com/velad-dev/velad/embedded/config"
+	"github.com/velad-dev/velad/embedded/pki"
 	"github.com/velad-dev/velad/embedded/vxlan"
 )
 
@@ -41,12 +42,14 @@ var (
 func (n *PodNetwork) Name() string { return "pod network" }
 
 // Init implements component.Component.
-func (n *PodNetwork) Init(context.Context) error { return nil }
+func (n *PodNetwork) Init(context.Context) error {
+	return writeComponentKubeconfig(n.Config, n.Config.Paths().PodNetworkKubeconfig, pki.PodNetworkCert)
+}
 
 // Start implements component.Component: the device is up and published
 // when it returns.
 func (n *PodNetwork) Start(ctx context.Context) error {
-	cs, err := nodeClient(n.Config)
+	cs, err := clientFor(n.Config.Paths().PodNetworkKubeconfig)
 	if err != nil {
 		return err
 	}

@@ -45,21 +45,22 @@ type Paths struct {
 	// RuntimeCurrent links to the folder in use; RuntimeBinDir is its bin
 	// folder (containerd, ctr, runc, CNI plugins) for commands run
 	// outside the server, such as 'velad image' and uninstall.
-	RuntimeCurrent      string
-	RuntimeBinDir       string
-	ContainerdRoot      string
-	ContainerdConfig    string
-	ContainerdSocket    string
-	ContainerdLog       string
-	RegistryConfig      string
-	CNIConfDir          string
-	CNIStateDir         string
-	ImagesDir           string
-	KubeletRootDir      string
-	KubeletConfig       string
-	KubeletKubeconfig   string
-	KubeProxyKubeconfig string
-	PodLogsDir          string
+	RuntimeCurrent       string
+	RuntimeBinDir        string
+	ContainerdRoot       string
+	ContainerdConfig     string
+	ContainerdSocket     string
+	ContainerdLog        string
+	RegistryConfig       string
+	CNIConfDir           string
+	CNIStateDir          string
+	ImagesDir            string
+	KubeletRootDir       string
+	KubeletConfig        string
+	KubeletKubeconfig    string
+	KubeProxyKubeconfig  string
+	PodNetworkKubeconfig string
+	PodLogsDir           string
 	// AgentTLSDir holds an agent's CAs and the certificates the server
 	// signed for it; NodePasswordFile its node password; JoinFile the
 	// cluster settings the server gave it.
@@ -122,6 +123,7 @@ func NewPaths(dataDir string) Paths {
 		KubeletConfig:               filepath.Join(etc, "kubelet.yaml"),
 		KubeletKubeconfig:           filepath.Join(agent, "kubelet.kubeconfig"),
 		KubeProxyKubeconfig:         filepath.Join(agent, "kubeproxy.kubeconfig"),
+		PodNetworkKubeconfig:        filepath.Join(agent, "pod-network.kubeconfig"),
 		PodLogsDir:                  filepath.Join(agent, "pod-logs"),
 		AgentTLSDir:                 filepath.Join(agent, "tls"),
 		NodePasswordFile:            filepath.Join(agent, "node-password"),

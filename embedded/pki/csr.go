@@ -37,6 +37,7 @@ func NodeRequests(node string, ips []net.IP) map[string]Request {
 		KubeletClientCertNode: {CA: ClientCA, CN: "system:node:" + node, Orgs: []string{"system:nodes"}},
 		KubeletServingCert:    {CA: ServerCA, CN: node, Server: true, IPs: servingIPs, DNS: []string{node, "localhost"}},
 		KubeProxyCert:         {CA: ClientCA, CN: "system:kube-proxy"},
+		PodNetworkCert:        {CA: ClientCA, CN: PodNetworkUser},
 	}
 }
 

@@ -31,7 +31,7 @@ files and the installed binary. It is safe to run again.`,
 			opts := &bootstrap.UninstallOptions{Config: cfg, Daemon: bootstrap.NewDaemon(), ProcRoot: "/proc"}
 			if opts.IsAgent() {
 				opts.Config.HTTPSPort = lbPort
-				if err := bootstrap.RunSteps(cmd.Context(), bootstrap.AgentUninstallSteps(opts), newProgress(cmd.OutOrStdout())); err != nil {
+				if err := bootstrap.UninstallAgent(cmd.Context(), opts, newProgress(cmd.OutOrStdout())); err != nil {
 					return err
 				}
 				fmt.Fprintln(cmd.OutOrStdout(), "the velad agent is uninstalled and its node deleted.")
