@@ -5,14 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
+	"path/filepath"
 	"time"
 
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/tools/clientcmd"
-
 	"github.com/velad-dev/velad/embedded"
+	"github.com/velad-dev/velad/embedded/pki"
+	"github.com/velad-dev/velad/embedded/supervisor"
 )
 
 // agentStopped refuses to go on while the agent still runs here (its
@@ -26,29 +25,25 @@ func (u *uninstaller) agentStopped(context.Context) error {
 	return nil
 }
 
-// deleteNode deletes the agent's Node, as the node itself (its kubelet
-// credentials), straight at the server's API server.
+// deleteNode asks the server's supervisor to delete the agent's Node
+// (the node password proves which node it is; a node's own credentials
+// may not delete it).
 func (u *uninstaller) deleteNode(ctx context.Context) error {
 	st, err := embedded.ReadJoinState(u.paths)
 	if err != nil {
 		return err
 	}
-	api, err := st.APIServerURL()
+	ca, err := os.ReadFile(filepath.Join(u.paths.AgentTLSDir, pki.ServerCA+".crt"))
 	if err != nil {
 		return err
 	}
-	rc, err := clientcmd.BuildConfigFromFlags(api, u.paths.KubeletKubeconfig)
+	password, err := os.ReadFile(u.paths.NodePasswordFile)
 	if err != nil {
 		return err
 	}
-	rc.Timeout = 10 * time.Second
-	cs, err := kubernetes.NewForConfig(rc)
+	err = supervisor.Leave(ctx, st.ServerURL, ca, supervisor.LeaveRequest{NodeName: st.NodeName, NodePassword: string(password)})
 	if err != nil {
-		return err
-	}
-	err = cs.CoreV1().Nodes().Delete(ctx, st.NodeName, metav1.DeleteOptions{})
-	if err != nil && !apierrors.IsNotFound(err) {
-		return fmt.Errorf("delete node %s at %s (delete it on the server: velad kubectl delete node %s): %w", st.NodeName, api, st.NodeName, err)
+		return fmt.Errorf("delete node %s (or delete it on the server: velad kubectl delete node %s): %w", st.NodeName, st.NodeName, err)
 	}
 	return nil
 }

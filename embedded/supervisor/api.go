@@ -11,7 +11,15 @@ const (
 	PathCACerts = "/cacerts"
 	PathPing    = "/ping"
 	PathJoin    = "/v1-velad/join"
+	PathLeave   = "/v1-velad/leave"
 )
+
+// LeaveRequest asks the server to delete a node (its uninstall): the node
+// password proves it is that node.
+type LeaveRequest struct {
+	NodeName     string `json:"nodeName"`
+	NodePassword string `json:"nodePassword"`
+}
 
 // JoinRequest is what an agent sends (with its token as basic auth:
 // user "server" or the join token's ID, password its secret).
@@ -32,8 +40,8 @@ type JoinResponse struct {
 	ServerCA string `json:"serverCA"`
 	ClientCA string `json:"clientCA"`
 	// Certs are the signed certificates (PEM), keyed as the CSRs were.
-	Certs map[string]string `json:"certs"`
-	Cluster ClusterSettings  `json:"cluster"`
+	Certs   map[string]string `json:"certs"`
+	Cluster ClusterSettings   `json:"cluster"`
 }
 
 // ClusterSettings are what a node needs to know about the cluster.

@@ -98,3 +98,35 @@ func Join(ctx context.Context, url string, ca []byte, tok token.Token, req JoinR
 	}
 	return &out, nil
 }
+
+// Leave asks the supervisor at url, trusting only ca, to delete the node
+// the password proves.
+func Leave(ctx context.Context, url string, ca []byte, req LeaveRequest) error {
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(ca) {
+		return errors.New("the server CA is not PEM")
+	}
+	client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}}
+	body, err := json.Marshal(req)
+	if err != nil {
+		return err
+	}
+	hr, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimSuffix(url, "/")+PathLeave, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	resp, err := client.Do(hr)
+	if err != nil {
+		return fmt.Errorf("reach the server at %s: %w", url, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode == http.StatusNoContent || resp.StatusCode == http.StatusNotFound {
+		return nil
+	}
+	data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<16))
+	var r Refusal
+	if json.Unmarshal(data, &r) != nil || r.Message == "" {
+		r.Message = strings.TrimSpace(string(data))
+	}
+	return fmt.Errorf("the server refused to delete the node: %s", r.Message)
+}

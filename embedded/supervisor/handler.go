@@ -11,6 +11,8 @@ import (
 	"net/http"
 	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/klog/v2"
@@ -62,6 +64,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		h.join(w, r)
+	case PathLeave:
+		if r.Method != http.MethodPost {
+			http.Error(w, "POST only", http.StatusMethodNotAllowed)
+			return
+		}
+		h.leave(w, r)
 	default:
 		http.NotFound(w, r)
 	}
@@ -97,6 +105,49 @@ func (h *Handler) join(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(resp)
+}
+
+// leave deletes a node whose node password the request proves, and then
+// its password: the name is free again.
+func (h *Handler) leave(w http.ResponseWriter, r *http.Request) {
+	var req LeaveRequest
+	err := func() error {
+		if err := json.NewDecoder(io.LimitReader(r.Body, 1<<12)).Decode(&req); err != nil {
+			return refuse(http.StatusBadRequest, "bad leave request: %v", err)
+		}
+		if errs := validation.IsDNS1123Subdomain(req.NodeName); len(errs) > 0 {
+			return refuse(http.StatusBadRequest, "node name %q is not valid", req.NodeName)
+		}
+		ctx := r.Context()
+		sec, err := h.Client.CoreV1().Secrets(metav1.NamespaceSystem).Get(ctx, NodePasswordSecret(req.NodeName), metav1.GetOptions{})
+		if apierrors.IsNotFound(err) {
+			return refuse(http.StatusNotFound, "node %q is not registered here", req.NodeName)
+		}
+		if err != nil {
+			return err
+		}
+		if !CheckPassword(string(sec.Data[hashKey]), req.NodePassword) {
+			return refuse(http.StatusForbidden, "node password mismatch for %q", req.NodeName)
+		}
+		if err := h.Client.CoreV1().Nodes().Delete(ctx, req.NodeName, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
+			return err
+		}
+		return DeleteNodePassword(ctx, h.Client, req.NodeName)
+	}()
+	if err != nil {
+		status, msg := http.StatusInternalServerError, "the server failed to delete the node; see its log"
+		var ref *refusal
+		if errors.As(err, &ref) {
+			status, msg = ref.status, ref.msg
+		}
+		klog.Warningf("supervisor: refused to delete node %q for %s: %v", req.NodeName, r.RemoteAddr, err)
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		_ = json.NewEncoder(w).Encode(Refusal{Message: msg})
+		return
+	}
+	klog.Infof("supervisor: node %q left (from %s)", req.NodeName, r.RemoteAddr)
+	w.WriteHeader(http.StatusNoContent)
 }
 
 func (h *Handler) decodeAndJoin(r *http.Request, req *JoinRequest) (*JoinResponse, error) {
