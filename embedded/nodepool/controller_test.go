@@ -8,7 +8,9 @@ import (
 )
 
 func TestApplyAddsPoolAttributesAndRemovesDroppedOnes(t *testing.T) {
-	taint := func(k, v string) corev1.Taint { return corev1.Taint{Key: k, Value: v, Effect: corev1.TaintEffectNoSchedule} }
+	taint := func(k, v string) corev1.Taint {
+		return corev1.Taint{Key: k, Value: v, Effect: corev1.TaintEffectNoSchedule}
+	}
 	pool := Pool{Name: "beijing", Spec: Spec{Type: "Edge", Labels: map[string]string{"zone": "north"}, Taints: []corev1.Taint{taint("apps.openyurt.io/example", "beijing")}}}
 	node := &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: "bj-1", Labels: map[string]string{LabelDesiredPool: "beijing", "own": "x"}},
 		Spec: corev1.NodeSpec{Taints: []corev1.Taint{taint("own", "y")}}}
