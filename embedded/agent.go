@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"runtime/debug"
 	"strconv"
 	"time"
 
@@ -68,6 +69,9 @@ func (a *Agent) Run(ctx context.Context) error {
 		return err
 	}
 	klog.Infof("velad agent ready in %s", time.Since(begin).Round(time.Millisecond))
+	// Starting (unpacking and importing the image payload above all)
+	// leaves garbage an edge box should not keep resident.
+	debug.FreeOSMemory()
 	runErr := a.manager.Wait(ctx)
 	return errors.Join(runErr, a.manager.Stop())
 }
