@@ -7,7 +7,7 @@
 #   - an agent's idle RSS (VmRSS of the velad agent process, after 60 s),
 #   - pod-to-pod TCP throughput (HTTP upload of 500 MB) across nodes and on
 #     one node.
-# Everything is removed at the end.
+# Everything is removed at the end. (nsenter execs velad: $! is velad's PID.)
 set -euo pipefail
 bin=${1:-bin/velad}; bin=$(readlink -f "$bin")
 work=$(mktemp -d /tmp/velad-bench-edge.XXXX)
@@ -36,13 +36,13 @@ for i in 2 3 4; do
 done
 kc=$work/kc
 K() { ns 2 "$bin" kubectl --kubeconfig "$kc" "$@"; }
-ns 2 "$bin" server --data-dir "$work/srv" --write-kubeconfig "$kc" --bind-ip $net.2 --node-name s > "$work/srv.log" 2>&1 & pids+=($!)
+nsenter --net=/run/netns/bench-edge-2 "$bin" server --data-dir "$work/srv" --write-kubeconfig "$kc" --bind-ip $net.2 --node-name s > "$work/srv.log" 2>&1 & pids+=($!)
 for _ in $(seq 180); do grep -q "server ready in" "$work/srv.log" && break; sleep 1; done
 K apply -f examples/edge/nodepools.yaml >/dev/null
 tok=$(ns 2 "$bin" token create --data-dir "$work/srv")
 ready() { K get node "$1" -o 'jsonpath={.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null | grep -q True; }
 start_agent() { # i name pool
-  ns "$1" "$bin" agent --server https://$net.2:9345 --token "$tok" --data-dir "$work/a$1" --node-name "$2" --node-pool "$3" >> "$work/a$1.log" 2>&1 &
+  nsenter --net=/run/netns/bench-edge-$1 "$bin" agent --server https://$net.2:9345 --token "$tok" --data-dir "$work/a$1" --node-name "$2" --node-pool "$3" >> "$work/a$1.log" 2>&1 &
   pids+=($!); eval "apid$1=$!"
 }
 t0=$(date +%s.%N); start_agent 3 b1 beijing; start_agent 4 s1 shanghai
