@@ -11,14 +11,6 @@ import (
 	"github.com/velad-dev/velad/embedded"
 )
 
-// IsAgent reports whether the data dir of o is an agent's (it joined a
-// server): uninstall then leaves the server's daemon and the installed
-// binary alone and deletes the agent's Node from the cluster.
-func (o *UninstallOptions) IsAgent() bool {
-	_, err := os.Stat(o.Config.Paths().JoinFile)
-	return err == nil
-}
-
 // AgentUninstallSteps lists what `velad uninstall` does for an agent (the
 // agent process must have stopped: its kubelet would register the Node
 // again).

@@ -19,7 +19,13 @@ func newUninstallCommand() *cobra.Command {
 		Long: `Uninstall stops velad and its pods, then removes what install and the
 server created: processes, mounts, network namespaces, the cni0 bridge and
 veths, the iptables/nft rules, the data dir, the kubeconfig, the daemon's
-files and the installed binary. It is safe to run again.`,
+files and the installed binary. It is safe to run again.
+
+It decides from what is installed in --data-dir: the installed server's
+data dir gets the above; an agent's (it joined a server) gets the
+agent's pods, network, files and cgroups removed and its Node deleted,
+leaving the host's other installs alone. Any other existing data dir is
+refused, and nothing removed.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if os.Getuid() != 0 {
@@ -29,7 +35,15 @@ files and the installed binary. It is safe to run again.`,
 				return err
 			}
 			opts := &bootstrap.UninstallOptions{Config: cfg, Daemon: bootstrap.NewDaemon(), ProcRoot: "/proc"}
-			if opts.IsAgent() {
+			kind, err := opts.Kind()
+			if err != nil {
+				return err
+			}
+			switch kind {
+			case bootstrap.NothingInstalled:
+				fmt.Fprintf(cmd.OutOrStdout(), "nothing of velad is installed in %s; nothing to do.\n", cfg.DataDir)
+				return nil
+			case bootstrap.AgentInstalled:
 				opts.Config.HTTPSPort = lbPort
 				if err := bootstrap.UninstallAgent(cmd.Context(), opts, newProgress(cmd.OutOrStdout())); err != nil {
 					return err
