@@ -172,9 +172,9 @@ func TestEdgePools(t *testing.T) {
 		for i, tc := range cases {
 			node := fmt.Sprintf("refused-%d", i)
 			dataDir := filepath.Join(dir, node)
-			ctx, cancel := context.WithTimeout(ctx, time.Minute)
+			agentCtx, cancel := context.WithTimeout(ctx, time.Minute)
 			c := inNetns(agents["beijing"].host, bin, "agent", "--server", supervisor, "--token", tc.token, "--data-dir", dataDir, "--node-name", node, "--lb-server-port", "6555")
-			out, err := exec.CommandContext(ctx, c.Path, c.Args[1:]...).CombinedOutput()
+			out, err := exec.CommandContext(agentCtx, c.Path, c.Args[1:]...).CombinedOutput()
 			cancel()
 			if err == nil || !strings.Contains(string(out), tc.want) {
 				t.Errorf("%s token: err %v, output lacks %q:\n%s", tc.name, err, tc.want, out)
