@@ -163,27 +163,45 @@ func TestEdgePools(t *testing.T) {
 		good := token()
 		wrongCA := "K10" + strings.Repeat("0", 64) + good[strings.Index(good, "::"):]
 		time.Sleep(2 * time.Second)
-		cases := []struct{ name, token, want string }{
-			{"used one-time", oneTime, "already been used"},
-			{"expired", expired, "expired"},
-			{"revoked", revoked, "unknown or was revoked"},
-			{"wrong CA hash", wrongCA, "not the server the token was made for"},
+		cases := []struct{ name, token, pool, node, want string }{
+			{"used one-time", oneTime, "", "", "already been used"},
+			{"expired", expired, "", "", "expired"},
+			{"revoked", revoked, "", "", "unknown or was revoked"},
+			{"wrong CA hash", wrongCA, "", "", "not the server the token was made for"},
+			{"wrong pool", token("--node-pool", "beijing"), "shanghai", "", `bound to node pool "beijing", not "shanghai"`},
+			{"a name another machine registered", good, "", "bj-1", `node name "bj-1" is registered by another machine`},
 		}
 		for i, tc := range cases {
-			node := fmt.Sprintf("refused-%d", i)
-			dataDir := filepath.Join(dir, node)
+			node, registered := tc.node, tc.node != ""
+			if !registered {
+				node = fmt.Sprintf("refused-%d", i)
+			}
+			dataDir := filepath.Join(dir, fmt.Sprintf("refused-%d", i))
+			args := []string{"agent", "--server", supervisor, "--token", tc.token, "--data-dir", dataDir, "--node-name", node, "--lb-server-port", "6555"}
+			if tc.pool != "" {
+				args = append(args, "--node-pool", tc.pool)
+			}
 			agentCtx, cancel := context.WithTimeout(ctx, time.Minute)
-			c := inNetns(agents["beijing"].host, bin, "agent", "--server", supervisor, "--token", tc.token, "--data-dir", dataDir, "--node-name", node, "--lb-server-port", "6555")
+			c := inNetns(agents["beijing"].host, bin, args...)
 			out, err := exec.CommandContext(agentCtx, c.Path, c.Args[1:]...).CombinedOutput()
 			cancel()
 			if err == nil || !strings.Contains(string(out), tc.want) {
 				t.Errorf("%s token: err %v, output lacks %q:\n%s", tc.name, err, tc.want, out)
 			}
-			if _, err := cs.CoreV1().Nodes().Get(ctx, node, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
-				t.Errorf("%s token: node %s exists (%v)", tc.name, node, err)
+			if registered {
+				if n, err := cs.CoreV1().Nodes().Get(ctx, node, metav1.GetOptions{}); err != nil || !nodeIsReady(ctx, cs, node) {
+					t.Errorf("%s: the registered node %s is gone or NotReady (%v, %v)", tc.name, node, n, err)
+				}
+			} else {
+				if _, err := cs.CoreV1().Nodes().Get(ctx, node, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+					t.Errorf("%s token: node %s exists (%v)", tc.name, node, err)
+				}
+				if _, err := cs.CoreV1().Secrets("kube-system").Get(ctx, node+".node-password.velad", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+					t.Errorf("%s token: a node password was recorded for %s (%v)", tc.name, node, err)
+				}
 			}
-			if _, err := cs.CoreV1().Secrets("kube-system").Get(ctx, node+".node-password.velad", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
-				t.Errorf("%s token: a node password was recorded for %s (%v)", tc.name, node, err)
+			if _, err := os.Stat(filepath.Join(dataDir, "agent", "join.json")); !os.IsNotExist(err) {
+				t.Errorf("%s: the refused agent kept a join state (%v)", tc.name, err)
 			}
 			_ = os.RemoveAll(dataDir)
 		}
