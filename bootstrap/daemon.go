@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/velad-dev/velad/embedded/config"
 	"github.com/velad-dev/velad/embedded/fileutil"
 )
 
@@ -57,12 +58,23 @@ type DaemonSpec struct {
 	Binary  string
 
 	UnitFile, ArgsFile, LogFile, PIDFile string
+	// UnitMode is the unit file's mode: an agent's arguments hold its
+	// join token.
+	UnitMode os.FileMode
 }
 
 // ServerDaemon is the daemon `velad install` installs.
 func ServerDaemon() DaemonSpec {
 	return DaemonSpec{Name: "velad", Command: "server", Binary: InstalledBinary,
-		UnitFile: UnitFile, ArgsFile: ArgsFile, LogFile: LogFile, PIDFile: PIDFile}
+		UnitFile: UnitFile, ArgsFile: ArgsFile, LogFile: LogFile, PIDFile: PIDFile, UnitMode: 0o644}
+}
+
+// AgentDaemon is the daemon `velad join` installs for the agent of a data
+// dir: every file but the systemd unit lives in the data dir.
+func AgentDaemon(p config.Paths) DaemonSpec {
+	return DaemonSpec{Name: p.AgentDaemonName, Command: "agent", Binary: p.AgentBinary,
+		UnitFile: filepath.Join(filepath.Dir(UnitFile), p.AgentDaemonName+".service"),
+		ArgsFile: p.AgentDaemonArgs, LogFile: p.AgentDaemonLog, PIDFile: p.AgentDaemonPID, UnitMode: 0o600}
 }
 
 // NewDaemon is the server's daemon: see NewDaemonFor.
@@ -120,7 +132,7 @@ type systemdDaemon struct{ spec DaemonSpec }
 func (systemdDaemon) Kind() string { return "systemd" }
 
 func (d systemdDaemon) Install(args []string) error {
-	if _, err := fileutil.WriteIfChanged(d.spec.UnitFile, []byte(d.spec.UnitContent(args)), 0o644); err != nil {
+	if _, err := fileutil.WriteIfChanged(d.spec.UnitFile, []byte(d.spec.UnitContent(args)), d.spec.UnitMode); err != nil {
 		return err
 	}
 	if err := systemctl("daemon-reload"); err != nil {

@@ -12,12 +12,12 @@ import (
 )
 
 // AgentUninstallSteps lists what `velad uninstall` does for an agent (the
-// agent process must have stopped: its kubelet would register the Node
+// agent process must stop first: its kubelet would register the Node
 // again).
 func AgentUninstallSteps(o *UninstallOptions) []Step {
 	u := &uninstaller{o: o, paths: o.Config.Paths()}
 	return []Step{
-		{"Checking that the agent has stopped", u.agentStopped},
+		{"Stopping the agent (its daemon, if velad join installed one)", u.stopAgent},
 		{"Stopping pods through the container runtime", u.stopPods},
 		{"Stopping leftover processes", u.killProcesses},
 		{"Deleting this node from the cluster", u.deleteNode},

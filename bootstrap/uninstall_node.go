@@ -14,13 +14,17 @@ import (
 	"github.com/velad-dev/velad/embedded/supervisor"
 )
 
-// agentStopped refuses to go on while the agent still runs here (its
+// stopAgent removes the agent daemon of this data dir, if `velad join`
+// installed one, then refuses to go on while an agent still runs here (its
 // load balancer answers): its kubelet would register the Node again.
-func (u *uninstaller) agentStopped(context.Context) error {
+func (u *uninstaller) stopAgent(context.Context) error {
+	if err := NewDaemonFor(AgentDaemon(u.paths)).Remove(); err != nil {
+		return fmt.Errorf("remove the agent daemon %s: %w", u.paths.AgentDaemonName, err)
+	}
 	conn, err := net.DialTimeout("tcp", "127.0.0.1:"+fmt.Sprint(u.o.Config.HTTPSPort), time.Second)
 	if err == nil {
 		conn.Close()
-		return errors.New("the agent is still running here; stop it first (Ctrl-C, or kill its velad agent process)")
+		return errors.New("an agent is still running here (a velad agent started by hand?); stop it first (Ctrl-C, or kill its velad agent process)")
 	}
 	return nil
 }

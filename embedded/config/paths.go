@@ -71,6 +71,16 @@ type Paths struct {
 	// the default data dir, else one derived from the data dir, so two
 	// kubelets on one machine never both own /kubepods.
 	KubeletCgroupRoot string
+	// The daemon `velad join` installs: its name (the systemd unit's),
+	// the binary it runs (a copy inside the data dir: never the host's
+	// /usr/local/bin/velad, which a server install owns), its recorded
+	// arguments, log and supervisor pid file; all derived from the data
+	// dir, so agents on one host never share one.
+	AgentDaemonName string
+	AgentBinary     string
+	AgentDaemonArgs string
+	AgentDaemonLog  string
+	AgentDaemonPID  string
 
 	AdminKubeconfig string
 	// ExternalAdminKubeconfig points at --bind-ip; only written when set.
@@ -129,6 +139,11 @@ func NewPaths(dataDir string) Paths {
 		NodePasswordFile:            filepath.Join(agent, "node-password"),
 		JoinFile:                    filepath.Join(agent, "join.json"),
 		KubeletCgroupRoot:           cgroupRoot(dataDir),
+		AgentDaemonName:             agentDaemonName(dataDir),
+		AgentBinary:                 filepath.Join(agent, "bin", "velad"),
+		AgentDaemonArgs:             filepath.Join(etc, "agent.args"),
+		AgentDaemonLog:              filepath.Join(agent, "velad-agent.log"),
+		AgentDaemonPID:              filepath.Join(run, "agent-supervisor.pid"),
 		AdminKubeconfig:             filepath.Join(cred, "admin.kubeconfig"),
 		ExternalAdminKubeconfig:     filepath.Join(cred, "admin-external.kubeconfig"),
 		ControllerManagerKubeconfig: filepath.Join(cred, "controller-manager.kubeconfig"),
@@ -141,12 +156,25 @@ func (p Paths) PrivateDirs() []string {
 	return []string{p.DataDir, p.ServerDir, p.TLSDir, p.TempCertDir, p.CredDir, p.DBDir}
 }
 
+// agentDaemonName names the agent daemon of a data dir: velad-agent for the
+// default one, else velad-agent-<hash of the data dir>.
+func agentDaemonName(dataDir string) string {
+	if filepath.Clean(dataDir) == DefaultDataDir {
+		return "velad-agent"
+	}
+	return "velad-agent-" + dataDirHash(dataDir)
+}
+
+func dataDirHash(dataDir string) string {
+	sum := sha256.Sum256([]byte(filepath.Clean(dataDir)))
+	return hex.EncodeToString(sum[:4])
+}
+
 // cgroupRoot derives the kubelet's cgroup root from a data dir other than
 // the default one.
 func cgroupRoot(dataDir string) string {
 	if filepath.Clean(dataDir) == DefaultDataDir {
 		return ""
 	}
-	sum := sha256.Sum256([]byte(filepath.Clean(dataDir)))
-	return "/velad-" + hex.EncodeToString(sum[:4])
+	return "/velad-" + dataDirHash(dataDir)
 }

@@ -52,6 +52,7 @@ func NewRootCommand() *cobra.Command {
 		newImageCommand(),
 		newTokenCommand(),
 		newAgentCommand(),
+		newJoinCommand(),
 		newNodePoolCommand(),
 		newAddonCommand(),
 		newChartCommand(),
