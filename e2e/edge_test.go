@@ -296,6 +296,50 @@ func TestEdgePools(t *testing.T) {
 			t.Errorf("processes of %s left: %s", a.dataDir, ps)
 		}
 	})
+
+	t.Run("velad join installs an agent daemon of its own; uninstall removes it", func(t *testing.T) {
+		h := network.AddHost(t)
+		dataDir := filepath.Join(dir, "joined")
+		serverArgs, _ := os.ReadFile("/etc/velad/server.args")
+		t.Cleanup(func() { _, _ = inNetns(h, bin, "uninstall", "--data-dir", dataDir).CombinedOutput() })
+		if out, err := inNetns(h, bin, "join", "--server", supervisor, "--token", "K10"+strings.Repeat("0", 64)+"::x.y", "--data-dir", srv.dataDir, "--node-name", "bj-2").CombinedOutput(); err == nil || !strings.Contains(string(out), "velad server is installed on") {
+			t.Errorf("join on the server's data dir: err %v, output:\n%s", err, out)
+		}
+		out := run(6*time.Minute, h, "join", "--server", supervisor, "--token", token("--node-pool", "beijing"), "--data-dir", dataDir, "--node-name", "bj-2", "--timeout", "4m")
+		if !strings.Contains(out, "node bj-2 joined") {
+			t.Errorf("join output:\n%s", out)
+		}
+		if !nodeIsReady(ctx, cs, "bj-2") {
+			t.Fatalf("node bj-2 not Ready after velad join:\n%s", out)
+		}
+		for _, f := range []string{"agent/bin/velad", "agent/etc/agent.args", "agent/velad-agent.log", "run/agent-supervisor.pid"} {
+			if _, err := os.Stat(filepath.Join(dataDir, f)); err != nil {
+				t.Errorf("the agent daemon's %s is not in its data dir: %v", f, err)
+			}
+		}
+		if after, _ := os.ReadFile("/etc/velad/server.args"); string(after) != string(serverArgs) {
+			t.Errorf("velad join changed the server daemon's arguments:\n%s\nto\n%s", serverArgs, after)
+		}
+		if ps, _ := exec.Command("pgrep", "-f", dataDir+"/agent/bin/velad agent").CombinedOutput(); strings.TrimSpace(string(ps)) == "" {
+			t.Errorf("no velad agent of %s runs", dataDir)
+		}
+		out2, err := inNetns(h, bin, "uninstall", "--data-dir", dataDir).CombinedOutput()
+		if err != nil {
+			t.Fatalf("uninstall: %v\n%s", err, out2)
+		}
+		if _, err := cs.CoreV1().Nodes().Get(ctx, "bj-2", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+			t.Errorf("node bj-2 still exists (%v)", err)
+		}
+		if _, err := os.Stat(dataDir); !os.IsNotExist(err) {
+			t.Errorf("data dir %s left (%v)", dataDir, err)
+		}
+		if ps, _ := exec.Command("pgrep", "-af", dataDir).CombinedOutput(); strings.TrimSpace(string(ps)) != "" {
+			t.Errorf("processes of %s left: %s", dataDir, ps)
+		}
+		if !nodeIsReady(ctx, cs, "edge-server") {
+			t.Error("the server's node is not Ready after an agent's uninstall")
+		}
+	})
 }
 
 func nodeIsReady(ctx context.Context, cs kubernetes.Interface, name string) bool {
