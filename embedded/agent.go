@@ -34,7 +34,7 @@ func AgentComponents(cfg *config.Config) []component.Component {
 		&LoadBalancer{Config: cfg, Join: join},
 		rt,
 		&Containerd{Config: cfg, Runtime: rt},
-		&Images{Config: cfg, Runtime: rt},
+		&Images{Config: cfg, Runtime: rt, Deferred: true},
 		&Kubelet{Config: cfg},
 		&CNI{Config: cfg},
 		&PodNetwork{Config: cfg},
