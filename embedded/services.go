@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/debug"
+	"strings"
 	"time"
 
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -34,10 +36,11 @@ const (
 // dropped into the images folder, into containerd; already present images
 // are not imported again.
 //
-// An agent (Deferred) imports velad's own images (ImagesPayload: the pod
-// sandbox, CoreDNS, storage, …) before its kubelet starts, and the images
-// built on their own (Traefik's) and the user's in the background, so
-// they do not hold back its node's readiness; a pod that needs one before
+// An agent (Deferred) imports the images every node needs at once
+// (NodeImages: the pod sandbox above all, a few MB cut out of velad's
+// archive) before its kubelet starts, and the rest (CoreDNS, the
+// controllers, Traefik, the user's archives) in the background, so they do
+// not hold back its node's readiness; a pod that needs one of those before
 // it is in waits in the kubelet's image pull backoff, and the agent logs
 // the import's end or failure.
 type Images struct {
@@ -70,8 +73,7 @@ func (i *Images) Start(ctx context.Context) error {
 	if !i.Deferred {
 		return i.importPayloads(ctx, func(string) bool { return true }, true)
 	}
-	base := func(name string) bool { return name == assets.ImagesPayload }
-	if err := i.importPayloads(ctx, base, false); err != nil {
+	if err := i.importNodeImages(ctx); err != nil {
 		return err
 	}
 	bg, cancel := context.WithCancel(context.Background())
@@ -87,14 +89,44 @@ func (i *Images) Start(ctx context.Context) error {
 			}
 		}()
 		begin := time.Now()
-		if err := i.importPayloads(bg, func(name string) bool { return !base(name) }, true); err != nil {
+		if err := i.importPayloads(bg, func(string) bool { return true }, true); err != nil {
 			if bg.Err() == nil {
 				klog.Errorf("importing images in the background failed (pods needing them cannot start; restart the agent to retry): %v", err)
 			}
 			return
 		}
 		klog.Infof("background image import done in %s", time.Since(begin).Round(time.Millisecond))
+		// Decompressing left garbage an edge box should not keep resident.
+		debug.FreeOSMemory()
 	}()
+	return nil
+}
+
+// NodeImages are what an agent imports before its kubelet starts.
+var NodeImages = []string{SandboxImage, VolumeHelperImage, HelloImage}
+
+// importNodeImages imports NodeImages from a cut of velad's archive.
+func (i *Images) importNodeImages(ctx context.Context) error {
+	dir := i.Config.Paths().ImagesDir
+	archives, err := assets.ExtractImagePayloads(dir, func(name string) bool { return name == assets.ImagesPayload })
+	if err != nil {
+		return err
+	}
+	for _, a := range archives {
+		node := filepath.Join(dir, "velad-images-node-"+strings.TrimPrefix(filepath.Base(a), "velad-images-"))
+		if _, err := os.Stat(node); err != nil {
+			if err := images.Subset(a, node, NodeImages); err != nil {
+				return fmt.Errorf("cut the node images out of %s: %w", a, err)
+			}
+		}
+		imported, err := i.Ctr().EnsureImported(ctx, node)
+		if err != nil {
+			return fmt.Errorf("import images from %s: %w", node, err)
+		}
+		if imported {
+			klog.Infof("imported images from %s", node)
+		}
+	}
 	return nil
 }
 

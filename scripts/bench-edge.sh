@@ -3,7 +3,8 @@
 # network namespace of its own on a test bridge (198.19.254.0/24, RFC 2544
 # test addresses; nothing else is reached). Prints:
 #   - time from `velad agent` start to its Node Ready (two agents at once,
-#     then one restarted: images already imported),
+#     then one restarted: images already imported, then a third alone),
+#     with the agent's own per-component start times,
 #   - an agent's idle RSS (VmRSS of the velad agent process, after 60 s),
 #   - pod-to-pod TCP throughput (HTTP upload of 500 MB) across nodes and on
 #     one node.
@@ -17,16 +18,16 @@ ns() { nsenter --net=/run/netns/bench-edge-$1 "${@:2}"; }
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   for p in "${pids[@]}"; do for _ in $(seq 60); do kill -0 "$p" 2>/dev/null || break; sleep 1; done; done
-  for i in 3 4; do ns $i "$bin" uninstall --data-dir "$work/a$i" >/dev/null 2>&1 || true; done
+  for i in 3 4 5; do ns $i "$bin" uninstall --data-dir "$work/a$i" >/dev/null 2>&1 || true; done
   echo '{"serverURL":"https://127.0.0.1:1","nodeName":"s","cluster":{"apiServerPort":1}}' > "$work/srv/agent/join.json" 2>/dev/null || true
   ns 2 "$bin" uninstall --data-dir "$work/srv" >/dev/null 2>&1 || true
-  for i in 2 3 4; do ip netns del bench-edge-$i 2>/dev/null || true; done
+  for i in 2 3 4 5; do ip netns del bench-edge-$i 2>/dev/null || true; done
   ip link del $br 2>/dev/null || true
   rm -rf "$work"
 }
 trap cleanup EXIT
 ip link add $br type bridge; ip addr add $net.1/24 dev $br; ip link set $br up
-for i in 2 3 4; do
+for i in 2 3 4 5; do
   ip netns add bench-edge-$i
   ip link add vthb$i type veth peer name eth0 netns bench-edge-$i
   ip link set vthb$i master $br up
@@ -47,10 +48,15 @@ start_agent() { # i name pool
 }
 t0=$(date +%s.%N); start_agent 3 b1 beijing; start_agent 4 s1 shanghai
 for n in b1 s1; do for _ in $(seq 300); do ready $n && break; sleep 0.2; done; echo "agent $n: start to node Ready $(echo "$(date +%s.%N) - $t0" | bc | cut -c1-5) s (two agents at once, first start)"; done
+echo "agent b1 first start, per component: $(grep -oE '[a-z -]+ ready \([^)]*\)|velad agent ready in [0-9.]+[a-z]+' "$work/a3.log" | sed 's/^ *//' | paste -sd, -)"
 kill "$apid3"; for _ in $(seq 60); do kill -0 "$apid3" 2>/dev/null || break; sleep 1; done
 for _ in $(seq 120); do ready b1 || break; sleep 1; done
 t0=$(date +%s.%N); start_agent 3 b1 beijing
 for _ in $(seq 300); do ready b1 && break; sleep 0.2; done; echo "agent b1: restart to node Ready $(echo "$(date +%s.%N) - $t0" | bc | cut -c1-5) s"
+grep -o 'background image import done in .*' "$work/a4.log" | sed 's/^/agent s1: /' || true
+t0=$(date +%s.%N); start_agent 5 b2 beijing
+for _ in $(seq 300); do ready b2 && break; sleep 0.2; done; echo "agent b2: start to node Ready $(echo "$(date +%s.%N) - $t0" | bc | cut -c1-5) s (alone, first start)"
+echo "agent b2 first start, per component: $(grep -oE '[a-z -]+ ready \([^)]*\)|velad agent ready in [0-9.]+[a-z]+' "$work/a5.log" | sed 's/^ *//' | paste -sd, -)"
 sleep 60
 echo "agent idle RSS: $(awk '/VmRSS/{print int($2/1024)}' /proc/"$apid4"/status) MB (velad agent process; containerd $(for p in $(pgrep -f "$work/a4/data/.*/containerd --config"); do awk '/VmRSS/{print int($2/1024)}' /proc/$p/status; done) MB)"
 for n in b1 s1; do
