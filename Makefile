@@ -20,7 +20,7 @@ LDFLAGS := -s -w -X $(PKG)/version.Version=$(VERSION) -X $(PKG)/version.GitCommi
 # velad's defaults.
 RUN_ARGS ?=
 
-.PHONY: all build payload install run test unit e2e lint compat bench bench-node bench-ingress bench-restart bench-rollout bench-build generate clean
+.PHONY: all build payload install run test unit e2e lint compat bench bench-node bench-ingress bench-restart bench-rollout bench-edge bench-build generate clean
 
 all: build
 
@@ -85,6 +85,11 @@ bench-restart: build
 # serving, and failed requests during a full release under 200 req/s.
 bench-rollout: build
 	$(GO) run ./scripts/bench/rollout -velad $(BIN)
+
+# Edge (root): agent start to node Ready, an agent's idle RSS, pod-to-pod
+# throughput across nodes vs on one node (network namespaces on a test bridge).
+bench-edge: build
+	scripts/bench-edge.sh $(BIN)
 
 # Cold build from a fresh clone (empty build cache) and an incremental rebuild.
 bench-build:

@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/velad-dev/velad/embedded/config"
 	"github.com/velad-dev/velad/embedded/fileutil"
 )
 
@@ -46,31 +47,71 @@ type Daemon interface {
 	Remove() error
 }
 
-// NewDaemon picks systemd where it is PID 1, else a supervised process.
-func NewDaemon() Daemon {
+// DaemonSpec names one daemon: what it runs (Binary Command args…) and its
+// files. The server's are host-wide (ServerDaemon); an agent's are derived
+// from its data dir (AgentDaemon), so agents on one host never share one.
+type DaemonSpec struct {
+	// Name is the systemd unit's name (without .service).
+	Name string
+	// Command is the velad subcommand run: "server" or "agent".
+	Command string
+	Binary  string
+
+	UnitFile, ArgsFile, LogFile, PIDFile string
+	// UnitMode is the unit file's mode: an agent's arguments hold its
+	// join token.
+	UnitMode os.FileMode
+}
+
+// ServerDaemon is the daemon `velad install` installs.
+func ServerDaemon() DaemonSpec {
+	return DaemonSpec{Name: "velad", Command: "server", Binary: InstalledBinary,
+		UnitFile: UnitFile, ArgsFile: ArgsFile, LogFile: LogFile, PIDFile: PIDFile, UnitMode: 0o644}
+}
+
+// AgentDaemon is the daemon `velad join` installs for the agent of a data
+// dir: every file but the systemd unit lives in the data dir.
+func AgentDaemon(p config.Paths) DaemonSpec {
+	return DaemonSpec{Name: p.AgentDaemonName, Command: "agent", Binary: p.AgentBinary,
+		UnitFile: filepath.Join(filepath.Dir(UnitFile), p.AgentDaemonName+".service"),
+		ArgsFile: p.AgentDaemonArgs, LogFile: p.AgentDaemonLog, PIDFile: p.AgentDaemonPID, UnitMode: 0o600}
+}
+
+// NewDaemon is the server's daemon: see NewDaemonFor.
+func NewDaemon() Daemon { return NewDaemonFor(ServerDaemon()) }
+
+// NewDaemonFor picks systemd where it is PID 1, else a supervised process.
+func NewDaemonFor(spec DaemonSpec) Daemon {
 	if comm, err := os.ReadFile("/proc/1/comm"); err == nil && strings.TrimSpace(string(comm)) == "systemd" {
 		if _, err := exec.LookPath("systemctl"); err == nil {
-			return systemdDaemon{}
+			return systemdDaemon{spec}
 		}
 	}
-	return processDaemon{}
+	return processDaemon{spec}
 }
 
 // UnitContent renders the systemd unit for the server arguments (pure).
-func UnitContent(args []string) string {
+func UnitContent(args []string) string { return ServerDaemon().UnitContent(args) }
+
+// UnitContent renders the systemd unit for the daemon's arguments (pure).
+func (spec DaemonSpec) UnitContent(args []string) string {
 	quoted := make([]string, len(args))
 	for i, a := range args {
 		quoted[i] = strconv.Quote(a)
 	}
+	what := "single-node application platform"
+	if spec.Command != "server" {
+		what = "a node (" + spec.Command + ") joined to a velad server"
+	}
 	return fmt.Sprintf(`[Unit]
-Description=velad: single-node application platform
+Description=velad: %s
 Documentation=velad --help
 Wants=network-online.target
 After=network-online.target
 
 [Service]
 Type=exec
-ExecStart=%s server %s
+ExecStart=%s %s %s
 Restart=always
 RestartSec=5s
 KillMode=process
@@ -83,41 +124,41 @@ TimeoutStopSec=60s
 
 [Install]
 WantedBy=multi-user.target
-`, InstalledBinary, strings.Join(quoted, " "))
+`, what, spec.Binary, spec.Command, strings.Join(quoted, " "))
 }
 
-type systemdDaemon struct{}
+type systemdDaemon struct{ spec DaemonSpec }
 
 func (systemdDaemon) Kind() string { return "systemd" }
 
 func (d systemdDaemon) Install(args []string) error {
-	if _, err := fileutil.WriteIfChanged(UnitFile, []byte(UnitContent(args)), 0o644); err != nil {
+	if _, err := fileutil.WriteIfChanged(d.spec.UnitFile, []byte(d.spec.UnitContent(args)), d.spec.UnitMode); err != nil {
 		return err
 	}
 	if err := systemctl("daemon-reload"); err != nil {
 		return err
 	}
-	if err := systemctl("enable", "velad"); err != nil {
+	if err := systemctl("enable", d.spec.Name); err != nil {
 		return err
 	}
-	return systemctl("restart", "velad")
+	return systemctl("restart", d.spec.Name)
 }
 
-func (systemdDaemon) Start() error { return systemctl("start", "velad") }
-func (systemdDaemon) Stop() error  { return systemctl("stop", "velad") }
+func (d systemdDaemon) Start() error { return systemctl("start", d.spec.Name) }
+func (d systemdDaemon) Stop() error  { return systemctl("stop", d.spec.Name) }
 
-func (systemdDaemon) Running() (bool, string) {
-	out, _ := exec.Command("systemctl", "is-active", "velad").Output()
+func (d systemdDaemon) Running() (bool, string) {
+	out, _ := exec.Command("systemctl", "is-active", d.spec.Name).Output()
 	state := strings.TrimSpace(string(out))
 	// activating: systemd is between restarts of a crashing velad server.
-	return state == "active" || state == "activating" || state == "reloading", "systemd unit velad: " + state
+	return state == "active" || state == "activating" || state == "reloading", "systemd unit " + d.spec.Name + ": " + state
 }
 
 // Healthy is true while the unit is active and velad server is not
 // crash-looping (systemd restarting it); the state then says why it
 // exits (its last error, from the journal).
-func (systemdDaemon) Healthy() (bool, string) {
-	out, _ := exec.Command("systemctl", "show", "velad", "--no-pager",
+func (d systemdDaemon) Healthy() (bool, string) {
+	out, _ := exec.Command("systemctl", "show", d.spec.Name, "--no-pager",
 		"-p", "ActiveState", "-p", "SubState", "-p", "NRestarts", "-p", "ExecMainStatus", "-p", "ActiveEnterTimestampMonotonic").Output()
 	props := map[string]string{}
 	for _, l := range strings.Split(string(out), "\n") {
@@ -125,7 +166,7 @@ func (systemdDaemon) Healthy() (bool, string) {
 			props[k] = v
 		}
 	}
-	journal, _ := exec.Command("journalctl", "-u", "velad", "-n", "400", "-o", "cat", "--no-pager").Output()
+	journal, _ := exec.Command("journalctl", "-u", d.spec.Name, "-n", "400", "-o", "cat", "--no-pager").Output()
 	return systemdState(props, lastReason(journal), monotonicNow())
 }
 
@@ -181,11 +222,11 @@ func monotonicNow() time.Duration {
 }
 
 func (d systemdDaemon) Remove() error {
-	if _, err := os.Stat(UnitFile); errors.Is(err, os.ErrNotExist) {
+	if _, err := os.Stat(d.spec.UnitFile); errors.Is(err, os.ErrNotExist) {
 		return nil
 	}
-	_ = systemctl("disable", "--now", "velad")
-	if err := os.Remove(UnitFile); err != nil && !errors.Is(err, os.ErrNotExist) {
+	_ = systemctl("disable", "--now", d.spec.Name)
+	if err := os.Remove(d.spec.UnitFile); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err
 	}
 	return systemctl("daemon-reload")
@@ -199,21 +240,22 @@ func systemctl(args ...string) error {
 	return nil
 }
 
-// superviseScript restarts velad server whenever it exits on its own, with
-// backoff, and forwards SIGTERM/SIGINT to it, then waits for it.
-const superviseScript = `bin=$1; shift
+// superviseScript restarts velad server (or agent: $2) whenever it exits on
+// its own, with backoff, and forwards SIGTERM/SIGINT to it, then waits for
+// it.
+const superviseScript = `bin=$1; what=$2; shift 2
 stop=
 trap 'stop=1; kill -TERM "$pid" 2>/dev/null' TERM INT
 delay=1
 while :; do
-	"$bin" server "$@" &
+	"$bin" "$what" "$@" &
 	pid=$!
 	started=$(date +%s)
 	wait "$pid"; code=$?
 	while kill -0 "$pid" 2>/dev/null; do wait "$pid"; done
 	[ -n "$stop" ] && exit 0
 	[ $(( $(date +%s) - started )) -gt 60 ] && delay=1
-	echo "velad supervise: $(date -u +%Y-%m-%dT%H:%M:%SZ): velad server exited ($code); starting it again in ${delay}s"
+	echo "velad supervise: $(date -u +%Y-%m-%dT%H:%M:%SZ): velad $what exited ($code); starting it again in ${delay}s"
 	sleep "$delay" & wait $!
 	[ -n "$stop" ] && exit 0
 	delay=$(( delay * 2 )); [ "$delay" -gt 30 ] && delay=30
@@ -221,15 +263,15 @@ done`
 
 // processDaemon runs a supervising shell loop detached: it restarts velad server
 // when it dies and is found again through its pid file.
-type processDaemon struct{}
+type processDaemon struct{ spec DaemonSpec }
 
 func (processDaemon) Kind() string { return "process" }
 
 func (d processDaemon) Install(args []string) error {
-	if err := os.MkdirAll(ConfigDir, 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(d.spec.ArgsFile), 0o755); err != nil {
 		return err
 	}
-	if _, err := fileutil.WriteIfChanged(ArgsFile, []byte(strings.Join(args, "\n")+"\n"), 0o600); err != nil {
+	if _, err := fileutil.WriteIfChanged(d.spec.ArgsFile, []byte(strings.Join(args, "\n")+"\n"), 0o600); err != nil {
 		return err
 	}
 	if err := d.Stop(); err != nil {
@@ -239,8 +281,11 @@ func (d processDaemon) Install(args []string) error {
 }
 
 // ServerArgs reads the arguments install recorded.
-func ServerArgs() ([]string, error) {
-	data, err := os.ReadFile(ArgsFile)
+func ServerArgs() ([]string, error) { return recordedArgs(ArgsFile) }
+
+// recordedArgs reads the arguments a process daemon's Install recorded.
+func recordedArgs(file string) ([]string, error) {
+	data, err := os.ReadFile(file)
 	if err != nil {
 		return nil, fmt.Errorf("velad is not installed here (%v); run velad install", err)
 	}
@@ -257,21 +302,21 @@ func (d processDaemon) Start() error {
 	if ok, _ := d.Running(); ok {
 		return nil
 	}
-	if err := os.MkdirAll(filepath.Dir(PIDFile), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(d.spec.PIDFile), 0o755); err != nil {
 		return err
 	}
-	log, err := os.OpenFile(LogFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	log, err := os.OpenFile(d.spec.LogFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return err
 	}
 	defer log.Close()
-	args, err := ServerArgs()
+	args, err := recordedArgs(d.spec.ArgsFile)
 	if err != nil {
 		return err
 	}
 	// A shell loop supervises: a few hundred KB of memory, where a second
 	// velad process would hold ~170 MB just for linking Kubernetes.
-	cmd := exec.Command("/bin/sh", append([]string{"-c", superviseScript, "velad-supervise", InstalledBinary}, args...)...)
+	cmd := exec.Command("/bin/sh", append([]string{"-c", superviseScript, "velad-supervise", d.spec.Binary, d.spec.Command}, args...)...)
 	cmd.Stdout, cmd.Stderr = log, log
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	// The daemon outlives this command: it must not keep descriptors this
@@ -281,14 +326,14 @@ func (d processDaemon) Start() error {
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("start velad supervisor: %w", err)
 	}
-	if err := fileutil.WriteAtomic(PIDFile, []byte(strconv.Itoa(cmd.Process.Pid)+"\n"), 0o644); err != nil {
+	if err := fileutil.WriteAtomic(d.spec.PIDFile, []byte(strconv.Itoa(cmd.Process.Pid)+"\n"), 0o644); err != nil {
 		return err
 	}
 	return cmd.Process.Release()
 }
 
 func (d processDaemon) Stop() error {
-	pid, ok := supervisorPID()
+	pid, ok := supervisorPID(d.spec.PIDFile)
 	if !ok {
 		return nil
 	}
@@ -296,7 +341,7 @@ func (d processDaemon) Stop() error {
 	deadline := time.Now().Add(90 * time.Second)
 	for time.Now().Before(deadline) {
 		if !alive(pid) {
-			os.Remove(PIDFile)
+			os.Remove(d.spec.PIDFile)
 			return nil
 		}
 		time.Sleep(200 * time.Millisecond)
@@ -306,39 +351,41 @@ func (d processDaemon) Stop() error {
 }
 
 func (d processDaemon) Running() (bool, string) {
-	pid, ok := supervisorPID()
+	pid, ok := supervisorPID(d.spec.PIDFile)
 	if !ok {
 		return false, "velad supervisor: not running"
 	}
-	return true, fmt.Sprintf("velad supervisor: running (pid %d, log %s)", pid, LogFile)
+	return true, fmt.Sprintf("velad supervisor: running (pid %d, log %s)", pid, d.spec.LogFile)
 }
 
 // Healthy is true while the supervisor runs and velad server under it is
 // not crash-looping; the state then says why it exits (its last error,
 // from the log).
 func (d processDaemon) Healthy() (bool, string) {
-	pid, ok := supervisorPID()
+	pid, ok := supervisorPID(d.spec.PIDFile)
 	if !ok {
 		return false, "velad supervisor: not running"
 	}
-	looping, exits := crashState(exitsInLog(logTail(LogFile, 256<<10)), time.Now())
-	state := fmt.Sprintf("velad supervisor: running (pid %d, log %s)", pid, LogFile)
+	log, what := d.spec.LogFile, d.spec.Command
+	looping, exits := crashState(exitsInLog(logTail(log, 256<<10)), time.Now())
+	state := fmt.Sprintf("velad supervisor: running (pid %d, log %s)", pid, log)
 	switch {
 	case looping:
-		return false, fmt.Sprintf("velad server is crash-looping under the supervisor (pid %d): %s; see %s", pid, exits, LogFile)
-	case !serverChildAlive(pid):
+		return false, fmt.Sprintf("velad %s is crash-looping under the supervisor (pid %d): %s; see %s", what, pid, exits, log)
+	case !childAlive(pid, d.spec.Command):
 		if exits == "" {
-			exits = "velad server is not running"
+			exits = "velad " + what + " is not running"
 		}
-		return false, fmt.Sprintf("velad supervisor (pid %d) is starting velad server again: %s; see %s", pid, exits, LogFile)
+		return false, fmt.Sprintf("velad supervisor (pid %d) is starting velad %s again: %s; see %s", pid, what, exits, log)
 	case exits != "":
 		state += "; " + exits
 	}
 	return true, state
 }
 
-// serverChildAlive tells whether the supervisor has a velad server child.
-func serverChildAlive(supervisor int) bool {
+// childAlive tells whether the supervisor has a velad server (or agent:
+// command) child.
+func childAlive(supervisor int, command string) bool {
 	children, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", supervisor, supervisor))
 	if err != nil {
 		return true // cannot tell: do not claim it is down
@@ -348,7 +395,7 @@ func serverChildAlive(supervisor int) bool {
 		if err != nil || !alive(pid) {
 			continue
 		}
-		if cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid)); strings.Contains(string(cmdline), "server") {
+		if cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid)); strings.Contains(string(cmdline), command) {
 			return true
 		}
 	}
@@ -359,7 +406,7 @@ func (d processDaemon) Remove() error {
 	if err := d.Stop(); err != nil {
 		return err
 	}
-	if err := os.Remove(ArgsFile); err != nil && !errors.Is(err, os.ErrNotExist) {
+	if err := os.Remove(d.spec.ArgsFile); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err
 	}
 	return nil
@@ -383,8 +430,8 @@ func closeInheritedOnExec() {
 }
 
 // supervisorPID reads the pid file and checks the process is a velad.
-func supervisorPID() (int, bool) {
-	data, err := os.ReadFile(PIDFile)
+func supervisorPID(file string) (int, bool) {
+	data, err := os.ReadFile(file)
 	if err != nil {
 		return 0, false
 	}

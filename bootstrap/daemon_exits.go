@@ -21,7 +21,7 @@ type serverExit struct {
 }
 
 // exitLine is the supervisor's record of an exit (superviseScript).
-var exitLine = regexp.MustCompile(`^velad supervise: (?:(\S+): )?velad server exited \((\d+)\)`)
+var exitLine = regexp.MustCompile(`^velad supervise: (?:(\S+): )?velad (?:server|agent) exited \((\d+)\)`)
 
 // exitsInLog reads velad server's exits from the supervisor's log, oldest
 // first. Lines without a time (older velad) get the zero time.

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/velad-dev/velad/bootstrap/netns"
+	"github.com/velad-dev/velad/embedded/vxlan"
 )
 
 // removeNetworking removes what pod networking left: the network
@@ -22,6 +23,9 @@ func (u *uninstaller) removeNetworking(ctx context.Context) error {
 	var errs []error
 	if err := u.removePodNetns(); err != nil {
 		errs = append(errs, err)
+	}
+	if err := vxlan.Remove(); err != nil {
+		errs = append(errs, fmt.Errorf("delete %s: %w", vxlan.Device, err))
 	}
 	if ip, err := exec.LookPath("ip"); err == nil {
 		if exec.CommandContext(ctx, ip, "link", "show", "cni0").Run() == nil {

@@ -96,7 +96,7 @@ func TestNodeConfigFiles(t *testing.T) {
 			return RegistryHostsTOML("docker.io", []string{"https://registry.local:5000", "http://10.0.0.9:5000"}), nil
 		}},
 		{"cni.conflist", func() (string, error) {
-			out, err := CNIConflist("10.42.0.0/24", "/run/velad/cni/networks")
+			out, err := CNIConflist("10.42.0.0/24", "/run/velad/cni/networks", 1450)
 			return string(out) + "\n", err
 		}},
 	}

@@ -156,7 +156,11 @@ func PKISpec(cfg *config.Config) pki.Spec {
 	for _, san := range cfg.TLSSANs {
 		add(san)
 	}
-	spec := pki.Spec{Dir: cfg.Paths().TLSDir, APIServerIPs: ips, APIServerDNS: dns, ClusterDomain: cfg.ClusterDomain}
+	dir := cfg.Paths().TLSDir
+	if cfg.IsAgent() {
+		dir = cfg.Paths().AgentTLSDir
+	}
+	spec := pki.Spec{Dir: dir, APIServerIPs: ips, APIServerDNS: dns, ClusterDomain: cfg.ClusterDomain}
 	if !cfg.DisableAgent && cfg.NodeName != "" {
 		node := &pki.Node{Name: cfg.NodeName}
 		if ip := net.ParseIP(cfg.NodeIP); ip != nil {

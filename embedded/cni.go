@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/velad-dev/velad/embedded/component"
 	"github.com/velad-dev/velad/embedded/config"
 	"github.com/velad-dev/velad/embedded/fileutil"
+	"github.com/velad-dev/velad/embedded/vxlan"
 )
 
 // CNINetworkName names velad's pod network; the bridge is BridgeName.
@@ -24,8 +26,9 @@ const (
 
 // CNIConflist renders the pod network config for a node's pod CIDR: a
 // bridge with host-local addresses and masquerading, plus portmap for
-// hostPort. containerd adds the loopback interface itself.
-func CNIConflist(podCIDR, ipamDataDir string) ([]byte, error) {
+// hostPort. containerd adds the loopback interface itself. mtu leaves
+// room for the VXLAN header on the node's interface (0: the default).
+func CNIConflist(podCIDR, ipamDataDir string, mtu int) ([]byte, error) {
 	conf := map[string]any{
 		"cniVersion": "1.0.0",
 		"name":       CNINetworkName,
@@ -37,6 +40,7 @@ func CNIConflist(podCIDR, ipamDataDir string) ([]byte, error) {
 				"ipMasq":       true,
 				"hairpinMode":  true,
 				"forceAddress": true,
+				"mtu":          mtu,
 				"ipam": map[string]any{
 					"type":    "host-local",
 					"ranges":  []any{[]any{map[string]any{"subnet": podCIDR}}},
@@ -82,7 +86,7 @@ func (c *CNI) Start(context.Context) error { return nil }
 // the node has a pod CIDR.
 func (c *CNI) Ready(ctx context.Context) error {
 	p := c.Config.Paths()
-	cs, err := adminClient(c.Config)
+	cs, err := nodeClient(c.Config)
 	if err != nil {
 		return err
 	}
@@ -93,7 +97,11 @@ func (c *CNI) Ready(ctx context.Context) error {
 	if node.Spec.PodCIDR == "" {
 		return errors.New("node has no pod CIDR yet")
 	}
-	data, err := CNIConflist(node.Spec.PodCIDR, filepath.Join(p.CNIStateDir, "networks"))
+	mtu, err := vxlan.PodMTU(net.ParseIP(c.Config.NodeIP))
+	if err != nil {
+		return err
+	}
+	data, err := CNIConflist(node.Spec.PodCIDR, filepath.Join(p.CNIStateDir, "networks"), mtu)
 	if err != nil {
 		return err
 	}

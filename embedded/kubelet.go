@@ -58,6 +58,7 @@ func KubeletConfigYAML(cfg *config.Config, host KubeletHost) ([]byte, error) {
 		CgroupDriver:             driver,
 		ClusterDNS:               []string{cfg.ClusterDNSIP().String()},
 		ClusterDomain:            cfg.ClusterDomain,
+		CgroupRoot:               p.KubeletCgroupRoot,
 		ContainerRuntimeEndpoint: "unix://" + p.ContainerdSocket,
 		EvictionHard:             map[string]string{"nodefs.available": "5%", "imagefs.available": "5%", "memory.available": "100Mi"},
 		FailCgroupV1:             ptr.To(false),
@@ -128,6 +129,9 @@ func (k *Kubelet) Init(context.Context) error {
 		}
 	}
 	if err := portFree("127.0.0.1:10250", "(kubelet port 10250: stop the other kubelet)"); err != nil {
+		return err
+	}
+	if err := ensureCgroupRoot(p.KubeletCgroupRoot); err != nil {
 		return err
 	}
 	data, err := KubeletConfigYAML(k.Config, KubeletHost{SystemdCgroup: UnderSystemd(), ResolvConf: HostResolvConf()})
@@ -203,7 +207,7 @@ func (k *Kubelet) Ready(ctx context.Context) error {
 	if err := c.ok(ctx, "http://127.0.0.1:10248/healthz"); err != nil {
 		return err
 	}
-	cs, err := adminClient(k.Config)
+	cs, err := nodeClient(k.Config)
 	if err != nil {
 		return err
 	}
@@ -254,8 +258,18 @@ func writeComponentKubeconfig(cfg *config.Config, path, cert string) error {
 	return err
 }
 
+// nodeClient is the kubelet's own client: what a node may see (its Node),
+// on servers and agents alike.
+func nodeClient(cfg *config.Config) (kubernetes.Interface, error) {
+	return clientFor(cfg.Paths().KubeletKubeconfig)
+}
+
 func adminClient(cfg *config.Config) (kubernetes.Interface, error) {
-	rc, err := clientcmd.BuildConfigFromFlags("", cfg.Paths().AdminKubeconfig)
+	return clientFor(cfg.Paths().AdminKubeconfig)
+}
+
+func clientFor(kubeconfig string) (kubernetes.Interface, error) {
+	rc, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
 	if err != nil {
 		return nil, err
 	}

@@ -40,6 +40,10 @@ func Components(cfg *config.Config) []component.Component {
 		&APIServer{Config: cfg, Datastore: ds},
 		&ControllerManager{Config: cfg, Datastore: ds},
 		&Scheduler{Config: cfg, Datastore: ds},
+		&NodePools{Config: cfg},
+	}
+	if cfg.SupervisorPort != 0 {
+		parts = append(parts, &Supervisor{Config: cfg})
 	}
 	if cfg.DisableAgent {
 		return parts
@@ -51,6 +55,7 @@ func Components(cfg *config.Config) []component.Component {
 		&Images{Config: cfg, Runtime: rt},
 		&Kubelet{Config: cfg},
 		&CNI{Config: cfg},
+		&PodNetwork{Config: cfg},
 		&KubeProxy{Config: cfg},
 		&ClusterServices{Config: cfg},
 	)

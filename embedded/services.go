@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/debug"
+	"strings"
+	"time"
 
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/discovery"
@@ -32,9 +35,21 @@ const (
 // Images imports the images carried in velad, and any archive the user
 // dropped into the images folder, into containerd; already present images
 // are not imported again.
+//
+// An agent (Deferred) imports the images every node needs at once
+// (NodeImages: the pod sandbox above all, a few MB cut out of velad's
+// archive) before its kubelet starts, and the rest (CoreDNS, the
+// controllers, Traefik, the user's archives) in the background, so they do
+// not hold back its node's readiness; a pod that needs one of those before
+// it is in waits in the kubelet's image pull backoff, and the agent logs
+// the import's end or failure.
 type Images struct {
-	Config  *config.Config
-	Runtime *Runtime
+	Config   *config.Config
+	Runtime  *Runtime
+	Deferred bool
+
+	stop chan struct{}
+	done chan struct{}
 }
 
 var _ component.Component = (*Images)(nil)
@@ -52,17 +67,83 @@ func (i *Images) Ctr() images.Ctr {
 	return images.Ctr{Binary: filepath.Join(i.Runtime.BinDir(), "ctr"), Socket: i.Config.Paths().ContainerdSocket}
 }
 
-// Start implements component.Component: imports before pods need images.
+// Start implements component.Component: imports before pods need images
+// (an agent: its own images now, the rest in the background).
 func (i *Images) Start(ctx context.Context) error {
+	if !i.Deferred {
+		return i.importPayloads(ctx, func(string) bool { return true }, true)
+	}
+	if err := i.importNodeImages(ctx); err != nil {
+		return err
+	}
+	bg, cancel := context.WithCancel(context.Background())
+	i.stop, i.done = make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(i.done)
+		defer cancel()
+		go func() {
+			select {
+			case <-i.stop:
+				cancel()
+			case <-bg.Done():
+			}
+		}()
+		begin := time.Now()
+		if err := i.importPayloads(bg, func(string) bool { return true }, true); err != nil {
+			if bg.Err() == nil {
+				klog.Errorf("importing images in the background failed (pods needing them cannot start; restart the agent to retry): %v", err)
+			}
+			return
+		}
+		klog.Infof("background image import done in %s", time.Since(begin).Round(time.Millisecond))
+		// Decompressing left garbage an edge box should not keep resident.
+		debug.FreeOSMemory()
+	}()
+	return nil
+}
+
+// NodeImages are what an agent imports before its kubelet starts.
+var NodeImages = []string{SandboxImage, VolumeHelperImage, HelloImage}
+
+// importNodeImages imports NodeImages from a cut of velad's archive.
+func (i *Images) importNodeImages(ctx context.Context) error {
 	dir := i.Config.Paths().ImagesDir
-	archives, err := assets.ExtractImages(dir)
+	archives, err := assets.ExtractImagePayloads(dir, func(name string) bool { return name == assets.ImagesPayload })
 	if err != nil {
 		return err
 	}
-	user, _ := filepath.Glob(filepath.Join(dir, "*.tar"))
-	for _, u := range user {
-		if !assets.IsImagesExtract(u) {
-			archives = append(archives, u)
+	for _, a := range archives {
+		node := filepath.Join(dir, "velad-images-node-"+strings.TrimPrefix(filepath.Base(a), "velad-images-"))
+		if _, err := os.Stat(node); err != nil {
+			if err := images.Subset(a, node, NodeImages); err != nil {
+				return fmt.Errorf("cut the node images out of %s: %w", a, err)
+			}
+		}
+		imported, err := i.Ctr().EnsureImported(ctx, node)
+		if err != nil {
+			return fmt.Errorf("import images from %s: %w", node, err)
+		}
+		if imported {
+			klog.Infof("imported images from %s", node)
+		}
+	}
+	return nil
+}
+
+// importPayloads imports the image payloads want accepts, then, with
+// user, the archives the user dropped into the images folder.
+func (i *Images) importPayloads(ctx context.Context, want func(string) bool, user bool) error {
+	dir := i.Config.Paths().ImagesDir
+	archives, err := assets.ExtractImagePayloads(dir, want)
+	if err != nil {
+		return err
+	}
+	if user {
+		users, _ := filepath.Glob(filepath.Join(dir, "*.tar"))
+		for _, u := range users {
+			if !assets.IsImagesExtract(u) {
+				archives = append(archives, u)
+			}
 		}
 	}
 	ctr := i.Ctr()
@@ -78,8 +159,17 @@ func (i *Images) Start(ctx context.Context) error {
 	return nil
 }
 
-// Stop implements component.Component.
-func (i *Images) Stop() error { return nil }
+// Stop implements component.Component: it ends a background import and
+// waits for it.
+func (i *Images) Stop() error {
+	if i.stop == nil {
+		return nil
+	}
+	close(i.stop)
+	<-i.done
+	i.stop = nil
+	return nil
+}
 
 // ClusterServices applies the cluster services (CoreDNS, local-path
 // storage) carried in velad and prunes what they no longer contain.

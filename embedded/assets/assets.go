@@ -292,6 +292,12 @@ var ErrNoImages = errors.New("this velad binary carries no images; build it with
 // archives) to <dir>/velad-<payload name>-<hash>.tar unless it is there,
 // and returns their paths.
 func ExtractImages(dir string) ([]string, error) {
+	return ExtractImagePayloads(dir, func(string) bool { return true })
+}
+
+// ExtractImagePayloads is ExtractImages for the image payloads (file names
+// such as ImagesPayload) that want accepts.
+func ExtractImagePayloads(dir string, want func(name string) bool) ([]string, error) {
 	names, err := imagePayloads()
 	if err != nil {
 		return nil, err
@@ -301,6 +307,9 @@ func ExtractImages(dir string) ([]string, error) {
 	}
 	var out []string
 	for _, name := range names {
+		if !want(name) {
+			continue
+		}
 		p, err := extractImages(dir, name)
 		if err != nil {
 			return nil, err

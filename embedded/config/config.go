@@ -20,6 +20,12 @@ const (
 	DefaultHTTPSPort             = 6443
 	DefaultControllerManagerPort = 10257
 	DefaultSchedulerPort         = 10259
+	// DefaultSupervisorPort is where agents join (TLS, the server CA), as
+	// RKE2's supervisor.
+	DefaultSupervisorPort = 9345
+	// DefaultAgentLBPort is the agent's local load balancer to the API
+	// server (127.0.0.1), as k3s's.
+	DefaultAgentLBPort = 6444
 )
 
 // Config is everything a velad server needs to know. Exported fields are
@@ -64,7 +70,19 @@ type Config struct {
 	HTTPSPort             int
 	ControllerManagerPort int
 	SchedulerPort         int
+	// SupervisorPort is the server's join API (0: no join API).
+	SupervisorPort int
+
+	// Agent settings: ServerURL is the supervisor an agent joins
+	// (https://HOST:9345); set only on agents.
+	ServerURL string
+	// NodePool is the pool the node asks to join (agents).
+	NodePool string
 }
+
+// IsAgent reports whether these are the settings of an agent (a node that
+// joins a server) rather than of a server.
+func (c *Config) IsAgent() bool { return c.ServerURL != "" }
 
 // Default returns a Config with every default filled in.
 func Default() Config {
@@ -77,7 +95,18 @@ func Default() Config {
 		HTTPSPort:             DefaultHTTPSPort,
 		ControllerManagerPort: DefaultControllerManagerPort,
 		SchedulerPort:         DefaultSchedulerPort,
+		SupervisorPort:        DefaultSupervisorPort,
 	}
+}
+
+// DefaultAgent returns the defaults of an agent: the API server is reached
+// through the local load balancer on HTTPSPort.
+func DefaultAgent() Config {
+	c := Default()
+	c.HTTPSPort = DefaultAgentLBPort
+	c.SupervisorPort = 0
+	c.KubeconfigPath = ""
+	return c
 }
 
 // Paths returns the file layout derived from the data dir.
@@ -114,7 +143,10 @@ func (c *Config) Validate() error {
 			add("--tls-san %q is neither an IP address nor a DNS name", san)
 		}
 	}
-	if strings.ContainsAny(c.Token, " \t\n:") {
+	switch {
+	case c.IsAgent() && c.Token == "":
+		add("--token is needed to join; run `velad token create` on the server")
+	case !c.IsAgent() && strings.ContainsAny(c.Token, " \t\n:"):
 		add("--token must not contain spaces or ':'")
 	}
 	clusterNet, err := parseCIDR("--cluster-cidr", c.ClusterCIDR, 24)
@@ -168,6 +200,9 @@ func (c *Config) validateDatastore() error {
 
 func (c *Config) validateNode() error {
 	var errs []error
+	if c.NodePool != "" && (!validSAN(c.NodePool) || strings.Contains(c.NodePool, ".")) {
+		errs = append(errs, fmt.Errorf("--node-pool %q is not a valid pool name; use lowercase letters, digits and '-'", c.NodePool))
+	}
 	if c.DisableAgent {
 		if len(c.NodeLabels) > 0 || len(c.NodeTaints) > 0 || c.NodeIP != "" || len(c.RegistryMirrors) > 0 {
 			errs = append(errs, errors.New("--node-label, --node-taint, --node-ip and --registry-mirror need a node; they contradict --disable-agent"))
@@ -205,11 +240,15 @@ func (c *Config) validatePorts() error {
 		"--https-listen-port":            c.HTTPSPort,
 		"--kube-controller-manager-port": c.ControllerManagerPort,
 		"--kube-scheduler-port":          c.SchedulerPort,
+		"--supervisor-port":              c.SupervisorPort,
 	}
 	seen := map[int]string{}
 	var errs []error
-	for _, flag := range []string{"--https-listen-port", "--kube-controller-manager-port", "--kube-scheduler-port"} {
+	for _, flag := range []string{"--https-listen-port", "--kube-controller-manager-port", "--kube-scheduler-port", "--supervisor-port"} {
 		p := ports[flag]
+		if p == 0 && flag == "--supervisor-port" {
+			continue
+		}
 		if p < 1 || p > 65535 {
 			errs = append(errs, fmt.Errorf("%s %d is not a TCP port (1-65535)", flag, p))
 			continue

@@ -1,6 +1,10 @@
 package config
 
-import "path/filepath"
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"path/filepath"
+)
 
 // File modes used for everything velad writes.
 const (
@@ -41,21 +45,42 @@ type Paths struct {
 	// RuntimeCurrent links to the folder in use; RuntimeBinDir is its bin
 	// folder (containerd, ctr, runc, CNI plugins) for commands run
 	// outside the server, such as 'velad image' and uninstall.
-	RuntimeCurrent      string
-	RuntimeBinDir       string
-	ContainerdRoot      string
-	ContainerdConfig    string
-	ContainerdSocket    string
-	ContainerdLog       string
-	RegistryConfig      string
-	CNIConfDir          string
-	CNIStateDir         string
-	ImagesDir           string
-	KubeletRootDir      string
-	KubeletConfig       string
-	KubeletKubeconfig   string
-	KubeProxyKubeconfig string
-	PodLogsDir          string
+	RuntimeCurrent       string
+	RuntimeBinDir        string
+	ContainerdRoot       string
+	ContainerdConfig     string
+	ContainerdSocket     string
+	ContainerdLog        string
+	RegistryConfig       string
+	CNIConfDir           string
+	CNIStateDir          string
+	ImagesDir            string
+	KubeletRootDir       string
+	KubeletConfig        string
+	KubeletKubeconfig    string
+	KubeProxyKubeconfig  string
+	PodNetworkKubeconfig string
+	PodLogsDir           string
+	// AgentTLSDir holds an agent's CAs and the certificates the server
+	// signed for it; NodePasswordFile its node password; JoinFile the
+	// cluster settings the server gave it.
+	AgentTLSDir      string
+	NodePasswordFile string
+	JoinFile         string
+	// KubeletCgroupRoot is the kubelet's cgroup root: empty (the root) for
+	// the default data dir, else one derived from the data dir, so two
+	// kubelets on one machine never both own /kubepods.
+	KubeletCgroupRoot string
+	// The daemon `velad join` installs: its name (the systemd unit's),
+	// the binary it runs (a copy inside the data dir: never the host's
+	// /usr/local/bin/velad, which a server install owns), its recorded
+	// arguments, log and supervisor pid file; all derived from the data
+	// dir, so agents on one host never share one.
+	AgentDaemonName string
+	AgentBinary     string
+	AgentDaemonArgs string
+	AgentDaemonLog  string
+	AgentDaemonPID  string
 
 	AdminKubeconfig string
 	// ExternalAdminKubeconfig points at --bind-ip; only written when set.
@@ -108,7 +133,17 @@ func NewPaths(dataDir string) Paths {
 		KubeletConfig:               filepath.Join(etc, "kubelet.yaml"),
 		KubeletKubeconfig:           filepath.Join(agent, "kubelet.kubeconfig"),
 		KubeProxyKubeconfig:         filepath.Join(agent, "kubeproxy.kubeconfig"),
+		PodNetworkKubeconfig:        filepath.Join(agent, "pod-network.kubeconfig"),
 		PodLogsDir:                  filepath.Join(agent, "pod-logs"),
+		AgentTLSDir:                 filepath.Join(agent, "tls"),
+		NodePasswordFile:            filepath.Join(agent, "node-password"),
+		JoinFile:                    filepath.Join(agent, "join.json"),
+		KubeletCgroupRoot:           cgroupRoot(dataDir),
+		AgentDaemonName:             agentDaemonName(dataDir),
+		AgentBinary:                 filepath.Join(agent, "bin", "velad"),
+		AgentDaemonArgs:             filepath.Join(etc, "agent.args"),
+		AgentDaemonLog:              filepath.Join(agent, "velad-agent.log"),
+		AgentDaemonPID:              filepath.Join(run, "agent-supervisor.pid"),
 		AdminKubeconfig:             filepath.Join(cred, "admin.kubeconfig"),
 		ExternalAdminKubeconfig:     filepath.Join(cred, "admin-external.kubeconfig"),
 		ControllerManagerKubeconfig: filepath.Join(cred, "controller-manager.kubeconfig"),
@@ -119,4 +154,27 @@ func NewPaths(dataDir string) Paths {
 // PrivateDirs are the folders created with PrivateDirMode, parents first.
 func (p Paths) PrivateDirs() []string {
 	return []string{p.DataDir, p.ServerDir, p.TLSDir, p.TempCertDir, p.CredDir, p.DBDir}
+}
+
+// agentDaemonName names the agent daemon of a data dir: velad-agent for the
+// default one, else velad-agent-<hash of the data dir>.
+func agentDaemonName(dataDir string) string {
+	if filepath.Clean(dataDir) == DefaultDataDir {
+		return "velad-agent"
+	}
+	return "velad-agent-" + dataDirHash(dataDir)
+}
+
+func dataDirHash(dataDir string) string {
+	sum := sha256.Sum256([]byte(filepath.Clean(dataDir)))
+	return hex.EncodeToString(sum[:4])
+}
+
+// cgroupRoot derives the kubelet's cgroup root from a data dir other than
+// the default one.
+func cgroupRoot(dataDir string) string {
+	if filepath.Clean(dataDir) == DefaultDataDir {
+		return ""
+	}
+	return "/velad-" + dataDirHash(dataDir)
 }

@@ -48,6 +48,12 @@ const (
 	KubeletClientCertNode = "client-kubelet"
 	KubeletServingCert    = "serving-kubelet"
 	KubeProxyCert         = "client-kube-proxy"
+	// PodNetworkCert is the pod network's client certificate (it reads
+	// every Node, which a kubelet may not).
+	PodNetworkCert = "client-pod-network"
+	// PodNetworkUser is that certificate's user, bound to a ClusterRole
+	// by the server.
+	PodNetworkUser = "velad:pod-network"
 )
 
 // Node names the node whose kubelet and kube-proxy certificates are issued.
@@ -145,6 +151,7 @@ func (s Spec) leaves() []leaf {
 			leaf{name: KubeletClientCertNode, ca: ClientCA, cn: "system:node:" + n.Name, orgs: []string{"system:nodes"}},
 			leaf{name: KubeletServingCert, ca: ServerCA, cn: n.Name, server: true, ips: nodeIPs, dns: []string{n.Name, "localhost"}},
 			leaf{name: KubeProxyCert, ca: ClientCA, cn: "system:kube-proxy"},
+			leaf{name: PodNetworkCert, ca: ClientCA, cn: PodNetworkUser},
 		)
 	}
 	return leaves

@@ -18,17 +18,23 @@ import (
 
 const prefix = "K10"
 
-// Token is a parsed join token.
+// Token is a parsed join token: the server token (User "server") or a
+// join token made by `velad token create` (ID set, K10<hash>::<id>.<secret>).
 type Token struct {
 	// CAHash is the hex sha256 of the server CA's PEM bytes; empty for a
 	// bare secret.
 	CAHash string
 	User   string
+	// ID names a join token (see Join); empty for the server token.
+	ID     string
 	Secret string
 }
 
 // String formats the token in its full form.
 func (t Token) String() string {
+	if t.ID != "" {
+		return fmt.Sprintf("%s%s::%s.%s", prefix, t.CAHash, t.ID, t.Secret)
+	}
 	return fmt.Sprintf("%s%s::%s:%s", prefix, t.CAHash, t.User, t.Secret)
 }
 
@@ -57,9 +63,12 @@ func Parse(s string) (Token, error) {
 	if _, err := hex.DecodeString(hash); err != nil || len(hash) != 64 {
 		return Token{}, errors.New("token CA hash is not 64 hex characters")
 	}
+	if id, secret, ok := strings.Cut(creds, "."); ok && validJoinID(id) && validJoinSecret(secret) {
+		return Token{CAHash: hash, ID: id, Secret: secret}, nil
+	}
 	user, secret, ok := strings.Cut(creds, ":")
 	if !ok || user == "" || secret == "" {
-		return Token{}, errors.New("token credentials are not <user>:<secret>")
+		return Token{}, errors.New("token credentials are not <user>:<secret> nor <id>.<secret> (6 and 16 characters a-z0-9)")
 	}
 	return Token{CAHash: hash, User: user, Secret: secret}, nil
 }

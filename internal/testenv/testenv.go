@@ -59,7 +59,7 @@ type Server struct {
 
 // Ports are the server's loopback ports.
 type Ports struct {
-	APIServer, ControllerManager, Scheduler int
+	APIServer, ControllerManager, Scheduler, Supervisor int
 }
 
 // New makes a server on a fresh temp data dir and free ports, starts it,
@@ -93,7 +93,7 @@ func NewServer(binary, dir string, extraArgs ...string) (*Server, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
-	ports, err := freePorts(3)
+	ports, err := freePorts(4)
 	if err != nil {
 		return nil, err
 	}
@@ -102,7 +102,7 @@ func NewServer(binary, dir string, extraArgs ...string) (*Server, error) {
 		DataDir:    filepath.Join(dir, "data"),
 		Kubeconfig: filepath.Join(dir, "kubeconfig.yaml"),
 		LogFile:    filepath.Join(dir, "velad.log"),
-		Ports:      Ports{APIServer: ports[0], ControllerManager: ports[1], Scheduler: ports[2]},
+		Ports:      Ports{APIServer: ports[0], ControllerManager: ports[1], Scheduler: ports[2], Supervisor: ports[3]},
 		ExtraArgs:  extraArgs,
 	}, nil
 }
@@ -132,6 +132,7 @@ func (s *Server) Args() []string {
 		"--https-listen-port", strconv.Itoa(s.Ports.APIServer),
 		"--kube-controller-manager-port", strconv.Itoa(s.Ports.ControllerManager),
 		"--kube-scheduler-port", strconv.Itoa(s.Ports.Scheduler),
+		"--supervisor-port", strconv.Itoa(s.Ports.Supervisor),
 	}, s.ExtraArgs...)
 }
 

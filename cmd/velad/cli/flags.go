@@ -61,8 +61,23 @@ func addServerFlags(fs *pflag.FlagSet, cfg *config.Config) {
 	fs.IntVar(&cfg.HTTPSPort, "https-listen-port", cfg.HTTPSPort, "API server port")
 	fs.IntVar(&cfg.ControllerManagerPort, "kube-controller-manager-port", cfg.ControllerManagerPort, "kube-controller-manager health port (loopback)")
 	fs.IntVar(&cfg.SchedulerPort, "kube-scheduler-port", cfg.SchedulerPort, "kube-scheduler health port (loopback)")
+	fs.IntVar(&cfg.SupervisorPort, "supervisor-port", cfg.SupervisorPort, "port agents join on (TLS; 0: no agents)")
 	_ = fs.MarkHidden("kube-controller-manager-port")
 	_ = fs.MarkHidden("kube-scheduler-port")
+}
+
+// addAgentFlags binds the flags of `agent` (and `join`).
+func addAgentFlags(fs *pflag.FlagSet, cfg *config.Config) {
+	fs.StringVar(&cfg.ServerURL, "server", cfg.ServerURL, "the server to join: https://HOST:9345 (its supervisor port)")
+	fs.StringVar(&cfg.Token, "token", cfg.Token, "join token: `velad token create` (or `velad token`) on the server")
+	fs.StringVar(&cfg.NodePool, "node-pool", cfg.NodePool, "NodePool to join (a token bound to a pool sets it)")
+	fs.StringVar(&cfg.DataDir, "data-dir", cfg.DataDir, "folder holding the node's state")
+	fs.StringVar(&cfg.NodeName, "node-name", cfg.NodeName, "node name (default: the hostname)")
+	fs.StringVar(&cfg.NodeIP, "node-ip", cfg.NodeIP, "node IP address (default: the host's address)")
+	fs.StringArrayVar(&cfg.NodeLabels, "node-label", cfg.NodeLabels, "label key=value for the node (repeatable)")
+	fs.StringArrayVar(&cfg.NodeTaints, "node-taint", cfg.NodeTaints, "taint key[=value]:Effect registered with the node (repeatable)")
+	fs.StringArrayVar(&cfg.RegistryMirrors, "registry-mirror", cfg.RegistryMirrors, "HOST=URL: pull HOST's images from the mirror URL first (repeatable)")
+	fs.IntVar(&cfg.HTTPSPort, "lb-server-port", cfg.HTTPSPort, "local port (127.0.0.1) of the load balancer to the server's API server")
 }
 
 // kubeconfigPath is the kubeconfig file to use: the flag, else the one
