@@ -17,7 +17,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/velad-dev/velad/internal/testenv"
 	"github.com/velad-dev/velad/operators/fluxcd/chartrepo"
 )
 
@@ -29,30 +28,15 @@ import (
 // charts come from the in-cluster chart repository (velad chart push), so
 // nothing leaves the machine and the test makes no network namespace.
 func TestAddons(t *testing.T) {
-	if os.Getuid() != 0 {
-		t.Skip("installs velad on this machine: needs root (CI runs as root)")
-	}
-	testenv.LockHost(t)
-	bin, err := testenv.Binary()
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	dataDir := filepath.Join(dir, "data")
-	kubeconfig := filepath.Join(dir, "kubeconfig.yaml")
-	diagnosticLogs = []string{filepath.Join(dataDir, "agent/containerd/containerd.log")}
-	t.Cleanup(func() {
-		if out, err := exec.Command(bin, "uninstall", "--data-dir", dataDir, "-o", kubeconfig).CombinedOutput(); err != nil {
-			t.Errorf("uninstall: %v\n%s", err, out)
-		}
-	})
+	v := installVelad(t)
+	bin, dir, dataDir, kubeconfig := v.bin, v.dir, v.dataDir, v.kubeconfig
 	kc := []string{"--kubeconfig", kubeconfig}
 	velad := func(t *testing.T, limit time.Duration, args ...string) string {
 		t.Helper()
 		return runOK(t, limit, bin, append(args, kc...)...)
 	}
 
-	out := runOK(t, 6*time.Minute, bin, "install", "--data-dir", dataDir, "-o", kubeconfig, "--timeout", "4m")
+	out := v.installOut
 	cs := nodeClient(t, kubeconfig)
 
 	t.Run("install enables the default addons", func(t *testing.T) {

@@ -15,7 +15,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -25,8 +24,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-
-	"github.com/velad-dev/velad/internal/testenv"
 )
 
 // TestIngress installs velad with the ingress addon and reaches apps
@@ -36,24 +33,8 @@ import (
 // certificate the test makes; disabling the addon removes Traefik and
 // keeps the apps' Ingresses, enabling it again serves them.
 func TestIngress(t *testing.T) {
-	if os.Getuid() != 0 {
-		t.Skip("installs velad on this machine: needs root (CI runs as root)")
-	}
-	testenv.LockHost(t)
-	bin, err := testenv.Binary()
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	dataDir := filepath.Join(dir, "data")
-	kubeconfig := filepath.Join(dir, "kubeconfig.yaml")
-	diagnosticLogs = []string{filepath.Join(dataDir, "agent/containerd/containerd.log")}
-	t.Cleanup(func() {
-		if out, err := exec.Command(bin, "uninstall", "--data-dir", dataDir, "-o", kubeconfig).CombinedOutput(); err != nil {
-			t.Errorf("cleanup uninstall: %v\n%s", err, out)
-		}
-	})
-	runOK(t, 6*time.Minute, bin, "install", "--data-dir", dataDir, "-o", kubeconfig, "--timeout", "4m")
+	v := installVelad(t)
+	bin, dir, dataDir, kubeconfig := v.bin, v.dir, v.dataDir, v.kubeconfig
 	cs := nodeClient(t, kubeconfig)
 	ctx := context.Background()
 	kubectl := func(args ...string) string {

@@ -11,8 +11,6 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/velad-dev/velad/internal/testenv"
 )
 
 // TestRollout installs velad (the rollout addon is on by default, with
@@ -22,24 +20,8 @@ import (
 // rolled back at 20 % → all v2. At each step the share of 200 requests
 // answered by the new version is within ±10 points of the step's weight.
 func TestRollout(t *testing.T) {
-	if os.Getuid() != 0 {
-		t.Skip("installs velad on this machine: needs root (CI runs as root)")
-	}
-	testenv.LockHost(t)
-	bin, err := testenv.Binary()
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	dataDir := filepath.Join(dir, "data")
-	kubeconfig := filepath.Join(dir, "kubeconfig.yaml")
-	diagnosticLogs = []string{filepath.Join(dataDir, "agent/containerd/containerd.log")}
-	t.Cleanup(func() {
-		if out, err := exec.Command(bin, "uninstall", "--data-dir", dataDir, "-o", kubeconfig).CombinedOutput(); err != nil {
-			t.Errorf("cleanup uninstall: %v\n%s", err, out)
-		}
-	})
-	runOK(t, 6*time.Minute, bin, "install", "--data-dir", dataDir, "-o", kubeconfig, "--timeout", "4m")
+	v := installVelad(t)
+	bin, dir, kubeconfig := v.bin, v.dir, v.kubeconfig
 	velad := func(args ...string) string {
 		return runOK(t, 2*time.Minute, bin, append(args, "--kubeconfig", kubeconfig)...)
 	}
