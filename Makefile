@@ -45,14 +45,16 @@ run: build
 	./$(BIN) server $(RUN_ARGS)
 
 # Every test: lint, unit tests, and the end-to-end tests against the built binary.
+# The e2e package runs several real installs one after another (≈ 16 min on
+# 2 cores): go test's default 10-minute limit per package is too short.
 test: lint build
-	VELAD_BIN=$(CURDIR)/$(BIN) $(GO) test -count=1 ./...
+	VELAD_BIN=$(CURDIR)/$(BIN) $(GO) test -count=1 -timeout 45m ./...
 
 unit:
 	$(GO) test -count=1 $$($(GO) list ./... | grep -v /e2e)
 
 e2e: build
-	VELAD_BIN=$(CURDIR)/$(BIN) $(GO) test -count=1 -v ./e2e/...
+	VELAD_BIN=$(CURDIR)/$(BIN) $(GO) test -count=1 -timeout 45m -v ./e2e/...
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
