@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"time"
 
 	"github.com/velad-dev/velad/embedded/config"
 	"github.com/velad-dev/velad/embedded/fileutil"
@@ -63,20 +62,7 @@ func (s Spec) SignCSR(csrPEM []byte, req Request) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load CA %s: %w", req.CA, err)
 	}
-	now := s.now()
-	tmpl := &x509.Certificate{
-		SerialNumber: newSerial(),
-		Subject:      pkix.Name{CommonName: req.CN, Organization: req.Orgs},
-		NotBefore:    now.Add(-time.Hour),
-		NotAfter:     now.Add(LeafValidity),
-		KeyUsage:     x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
-		IPAddresses:  req.IPs,
-		DNSNames:     req.DNS,
-	}
-	if req.Server {
-		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
-	}
+	tmpl := s.leafTemplate(req)
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, csr.PublicKey, ca.key)
 	if err != nil {
 		return nil, fmt.Errorf("sign certificate for %s: %w", req.CN, err)

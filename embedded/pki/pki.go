@@ -115,6 +115,32 @@ type leaf struct {
 	dns    []string
 }
 
+// request is the identity l asks its CA for.
+func (l leaf) request() Request {
+	return Request{CA: l.ca, CN: l.cn, Orgs: l.orgs, Server: l.server, IPs: l.ips, DNS: l.dns}
+}
+
+// leafTemplate is the certificate every leaf is issued from: r's
+// identity, valid from an hour ago for LeafValidity, for client or (with
+// r.Server) server authentication.
+func (s Spec) leafTemplate(r Request) *x509.Certificate {
+	now := s.now()
+	tmpl := &x509.Certificate{
+		SerialNumber: newSerial(),
+		Subject:      pkix.Name{CommonName: r.CN, Organization: r.Orgs},
+		NotBefore:    now.Add(-time.Hour),
+		NotAfter:     now.Add(LeafValidity),
+		KeyUsage:     x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+		IPAddresses:  r.IPs,
+		DNSNames:     r.DNS,
+	}
+	if r.Server {
+		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
+	}
+	return tmpl
+}
+
 func (s Spec) leaves() []leaf {
 	domain := s.ClusterDomain
 	if domain == "" {
@@ -295,20 +321,7 @@ func (s Spec) ensureLeaf(l leaf, ca *keyPair) (leafState, error) {
 	if err != nil {
 		return state, fmt.Errorf("create certificate %s: %w", l.name, err)
 	}
-	now := s.now()
-	tmpl := &x509.Certificate{
-		SerialNumber: newSerial(),
-		Subject:      pkix.Name{CommonName: l.cn, Organization: l.orgs},
-		NotBefore:    now.Add(-time.Hour),
-		NotAfter:     now.Add(LeafValidity),
-		KeyUsage:     x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
-		IPAddresses:  l.ips,
-		DNSNames:     l.dns,
-	}
-	if l.server {
-		tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
-	}
+	tmpl := s.leafTemplate(l.request())
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, key.Public(), ca.key)
 	if err != nil {
 		return state, fmt.Errorf("create certificate %s: %w", l.name, err)

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"time"
@@ -28,6 +29,19 @@ func (f *addonFlags) bind(cmd *cobra.Command) {
 // manager connects the addon library to the cluster, with the images this
 // velad carries. The named addons are checked first, so an unknown name is
 // refused before anything connects.
+// change runs op (enable, disable) on the manager of the addon name and
+// those it needs, showing its steps on the command's output.
+func (f *addonFlags) change(cmd *cobra.Command, name string, op func(context.Context, *lifecycle.Manager) error) error {
+	p := &addonProgress{steps: newProgress(cmd.OutOrStdout())}
+	m, err := f.manager(p, name)
+	if err != nil {
+		return err
+	}
+	err = op(orBackground(cmd.Context()), m)
+	p.finish(err)
+	return err
+}
+
 func (f *addonFlags) manager(p lifecycle.Progress, names ...string) (*lifecycle.Manager, error) {
 	reg, err := addons.Load()
 	if err != nil {
@@ -106,13 +120,11 @@ first. Enabling an enabled addon with the same values changes nothing.
 		Args: exactArgs(1, "NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			out := cmd.OutOrStdout()
-			p := &addonProgress{steps: newProgress(out)}
-			m, err := f.manager(p, args[0])
-			if err != nil {
+			var outcomes []lifecycle.Outcome
+			err := f.change(cmd, args[0], func(ctx context.Context, m *lifecycle.Manager) (err error) {
+				outcomes, err = m.Enable(ctx, args[0], sets)
 				return err
-			}
-			outcomes, err := m.Enable(orBackground(cmd.Context()), args[0], sets)
-			p.finish(err)
+			})
 			if err != nil {
 				return err
 			}
@@ -149,13 +161,11 @@ The addon's CRDs stay, so objects of those kinds are not lost.`,
 		Args: exactArgs(1, "NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			out := cmd.OutOrStdout()
-			p := &addonProgress{steps: newProgress(out)}
-			m, err := f.manager(p, args[0])
-			if err != nil {
+			var done *lifecycle.Disabled
+			err := f.change(cmd, args[0], func(ctx context.Context, m *lifecycle.Manager) (err error) {
+				done, err = m.Disable(ctx, args[0], force)
 				return err
-			}
-			done, err := m.Disable(orBackground(cmd.Context()), args[0], force)
-			p.finish(err)
+			})
 			if err != nil {
 				return err
 			}

@@ -1,9 +1,6 @@
 package cli
 
 import (
-	"os"
-	"runtime/debug"
-
 	"github.com/spf13/cobra"
 
 	"github.com/velad-dev/velad/embedded"
@@ -22,14 +19,8 @@ the hash the token pins before it sends anything secret, and reaches the
 API server only through --server's host (a local load balancer).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			setVerbosity(verbosity)
-			if os.Getenv("GOGC") == "" {
-				debug.SetGCPercent(50)
-			}
-			ctx, stop := signalContext(cmd.Context())
-			defer stop()
 			a := &embedded.Agent{Config: cfg, Reporter: logReporter{}}
-			return a.Run(ctx)
+			return runForeground(cmd.Context(), verbosity, a.Run)
 		},
 	}
 	addAgentFlags(cmd.Flags(), &cfg)

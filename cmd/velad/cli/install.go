@@ -128,18 +128,8 @@ func defaultAddons(disabled []string) ([]string, error) {
 // serverArgs are the flags the daemon runs `velad server` with: what the
 // user set, plus the data dir and kubeconfig path always.
 func serverArgs(fs *pflag.FlagSet, cfg *config.Config) []string {
-	args := []string{"--data-dir=" + cfg.DataDir, "--write-kubeconfig=" + cfg.KubeconfigPath}
-	fs.Visit(func(f *pflag.Flag) {
-		if installOnlyFlags[f.Name] || f.Name == "data-dir" || f.Name == "write-kubeconfig" {
-			return
-		}
-		if sv, ok := f.Value.(pflag.SliceValue); ok {
-			for _, v := range sv.GetSlice() {
-				args = append(args, "--"+f.Name+"="+v)
-			}
-			return
-		}
-		args = append(args, "--"+f.Name+"="+f.Value.String())
+	fixed := []string{"--data-dir=" + cfg.DataDir, "--write-kubeconfig=" + cfg.KubeconfigPath}
+	return daemonArgs(fs, fixed, func(name string) bool {
+		return installOnlyFlags[name] || name == "data-dir" || name == "write-kubeconfig"
 	})
-	return args
 }

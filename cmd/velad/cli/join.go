@@ -69,18 +69,8 @@ network and files, and deletes its Node. It takes every 'velad agent' flag.`,
 // agentArgs are the flags the daemon runs `velad agent` with: what the
 // user set but --timeout, plus the data dir and node name always.
 func agentArgs(fs *pflag.FlagSet, cfg *config.Config) []string {
-	args := []string{"--data-dir=" + cfg.DataDir, "--node-name=" + cfg.NodeName}
-	fs.Visit(func(f *pflag.Flag) {
-		if f.Name == "timeout" || f.Name == "data-dir" || f.Name == "node-name" {
-			return
-		}
-		if sv, ok := f.Value.(pflag.SliceValue); ok {
-			for _, v := range sv.GetSlice() {
-				args = append(args, "--"+f.Name+"="+v)
-			}
-			return
-		}
-		args = append(args, "--"+f.Name+"="+f.Value.String())
+	fixed := []string{"--data-dir=" + cfg.DataDir, "--node-name=" + cfg.NodeName}
+	return daemonArgs(fs, fixed, func(name string) bool {
+		return name == "timeout" || name == "data-dir" || name == "node-name"
 	})
-	return args
 }

@@ -30,22 +30,27 @@ process) start from this binary; the admin kubeconfig is written to
 --write-kubeconfig and to the data dir.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			setVerbosity(verbosity)
-			// One process holds the whole control plane and node: collect
-			// garbage sooner than Go's default to keep its memory small
-			// (GOGC in the environment still wins).
-			if os.Getenv("GOGC") == "" {
-				debug.SetGCPercent(50)
-			}
-			ctx, stop := signalContext(cmd.Context())
-			defer stop()
 			srv := &embedded.Server{Config: cfg, Reporter: logReporter{}}
-			return srv.Run(ctx)
+			return runForeground(cmd.Context(), verbosity, srv.Run)
 		},
 	}
 	addServerFlags(cmd.Flags(), &cfg)
 	cmd.Flags().IntVarP(&verbosity, "v", "v", 0, "log verbosity of the Kubernetes components")
 	return cmd
+}
+
+// runForeground runs a node process (velad server, velad agent) until
+// SIGINT or SIGTERM, with the Kubernetes components' log verbosity set.
+// One process holds a whole node: it collects garbage sooner than Go's
+// default to keep its memory small (GOGC in the environment still wins).
+func runForeground(parent context.Context, verbosity int, run func(context.Context) error) error {
+	setVerbosity(verbosity)
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(50)
+	}
+	ctx, stop := signalContext(parent)
+	defer stop()
+	return run(ctx)
 }
 
 // signalContext ends on the first SIGINT/SIGTERM; a second one exits at once.

@@ -105,16 +105,23 @@ func (r *runner) kubeApplyAll(ctx context.Context, a *action) (map[string]any, e
 	return map[string]any{"value": out}, nil
 }
 
-// kubeRead reads an object; one that cannot be read gives $returns.err.
-func (r *runner) kubeRead(ctx context.Context, a *action) (map[string]any, error) {
+// namedObject decodes a's parameters and the named object in its value,
+// on the local cluster.
+func (r *runner) namedObject(a *action) (kubeParams, *unstructured.Unstructured, error) {
 	var p kubeParams
 	if err := a.decode(&p); err != nil {
-		return nil, err
+		return p, nil, err
 	}
 	if err := local(p.Cluster); err != nil {
-		return nil, err
+		return p, nil, err
 	}
 	u, err := r.object(p.Value, true)
+	return p, u, err
+}
+
+// kubeRead reads an object; one that cannot be read gives $returns.err.
+func (r *runner) kubeRead(ctx context.Context, a *action) (map[string]any, error) {
+	_, u, err := r.namedObject(a)
 	if err != nil {
 		return nil, err
 	}
@@ -213,14 +220,7 @@ func (r *runner) kubeDelete(ctx context.Context, a *action) (map[string]any, err
 
 // kubePatch merges patch into the live object.
 func (r *runner) kubePatch(ctx context.Context, a *action) (map[string]any, error) {
-	var p kubeParams
-	if err := a.decode(&p); err != nil {
-		return nil, err
-	}
-	if err := local(p.Cluster); err != nil {
-		return nil, err
-	}
-	u, err := r.object(p.Value, true)
+	p, u, err := r.namedObject(a)
 	if err != nil {
 		return nil, err
 	}

@@ -19,7 +19,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -31,12 +30,10 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	"sigs.k8s.io/yaml"
 
-	"github.com/velad-dev/velad/controller/api/scheme"
 	"github.com/velad-dev/velad/controller/api/v1beta1"
-	"github.com/velad-dev/velad/controller/install"
 	"github.com/velad-dev/velad/controller/manager"
 	"github.com/velad-dev/velad/controller/render"
-	"github.com/velad-dev/velad/internal/testenv"
+	"github.com/velad-dev/velad/scripts/bench/internal/benchenv"
 )
 
 const bombTemplate = `import "list"
@@ -72,41 +69,16 @@ func main() {
 }
 
 func run(bin string, submits int, budget render.Budget, timeout time.Duration) error {
-	bin, err := filepath.Abs(bin)
+	env, err := benchenv.Start(bin, "bomb")
 	if err != nil {
 		return err
 	}
-	dir, err := os.MkdirTemp("", "velad-bench-bomb-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
-	srv, err := testenv.NewServer(bin, dir)
-	if err != nil {
-		return err
-	}
-	if err := srv.Start(); err != nil {
-		return err
-	}
-	defer srv.Stop()
-	cfg, err := srv.RESTConfig()
-	if err != nil {
-		return err
-	}
-	s, err := scheme.New()
-	if err != nil {
-		return err
-	}
-	c, err := client.New(cfg, client.Options{Scheme: s})
-	if err != nil {
-		return err
-	}
+	defer env.Close()
+	cfg := env.Config
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	if err := install.CRDs(ctx, c, time.Minute); err != nil {
-		return err
-	}
-	if _, err := install.Definitions(ctx, c); err != nil {
+	c, err := env.Controller(ctx)
+	if err != nil {
 		return err
 	}
 	self, err := os.Executable()

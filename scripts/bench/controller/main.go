@@ -46,13 +46,12 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
-	"github.com/velad-dev/velad/controller/api/scheme"
 	"github.com/velad-dev/velad/controller/api/v1beta1"
 	"github.com/velad-dev/velad/controller/app"
 	"github.com/velad-dev/velad/controller/cluster"
-	"github.com/velad-dev/velad/controller/install"
 	"github.com/velad-dev/velad/controller/manager"
 	"github.com/velad-dev/velad/internal/testenv"
+	"github.com/velad-dev/velad/scripts/bench/internal/benchenv"
 )
 
 func main() {
@@ -89,38 +88,17 @@ func run(bin string, n, nsCount, workers int, qps float32, burst int, timeout ti
 	if err != nil {
 		return err
 	}
-	dir, err := os.MkdirTemp("", "velad-bench-controller-")
+	env, err := benchenv.Start(bin, "controller")
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
-	srv, err := testenv.NewServer(bin, dir)
-	if err != nil {
-		return err
-	}
-	if err := srv.Start(); err != nil {
-		return err
-	}
-	defer srv.Stop()
-	cfg, err := srv.RESTConfig()
-	if err != nil {
-		return err
-	}
+	defer env.Close()
+	dir, cfg := env.Dir, env.Config
 	cfg.QPS = -1
-	scheme, err := scheme.New()
-	if err != nil {
-		return err
-	}
-	c, err := client.New(cfg, client.Options{Scheme: scheme})
-	if err != nil {
-		return err
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	if err := install.CRDs(ctx, c, time.Minute); err != nil {
-		return err
-	}
-	if _, err := install.Definitions(ctx, c); err != nil {
+	c, err := env.Controller(ctx)
+	if err != nil {
 		return err
 	}
 	mcfg := rest.CopyConfig(cfg)

@@ -24,10 +24,10 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/velad-dev/velad/internal/testenv"
 	"github.com/velad-dev/velad/operators/fluxcd/api"
 	"github.com/velad-dev/velad/operators/fluxcd/conditions"
 	"github.com/velad-dev/velad/operators/fluxcd/fluxtest"
+	"github.com/velad-dev/velad/scripts/bench/internal/benchenv"
 )
 
 func main() {
@@ -41,23 +41,12 @@ func main() {
 }
 
 func run(velad string, n int) error {
-	dir, err := os.MkdirTemp("", "velad-bench-helmrelease-")
+	env, err := benchenv.Start(velad, "helmrelease")
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
-	srv, err := testenv.NewServer(velad, dir)
-	if err != nil {
-		return err
-	}
-	if err := srv.Start(); err != nil {
-		return err
-	}
-	defer srv.Stop()
-	cfg, err := srv.RESTConfig()
-	if err != nil {
-		return err
-	}
+	defer env.Close()
+	dir, cfg := env.Dir, env.Config
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	if err := fluxtest.InstallCRDs(ctx, cfg); err != nil {

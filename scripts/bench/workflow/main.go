@@ -14,7 +14,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"path/filepath"
 	"runtime"
 	"time"
 
@@ -26,11 +25,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 	"sigs.k8s.io/yaml"
 
-	"github.com/velad-dev/velad/controller/api/scheme"
 	"github.com/velad-dev/velad/controller/api/v1beta1"
-	"github.com/velad-dev/velad/controller/install"
 	"github.com/velad-dev/velad/controller/manager"
-	"github.com/velad-dev/velad/internal/testenv"
+	"github.com/velad-dev/velad/scripts/bench/internal/benchenv"
 )
 
 func main() {
@@ -47,41 +44,16 @@ func main() {
 }
 
 func run(bin string, pairs, runs int, timeout time.Duration) error {
-	bin, err := filepath.Abs(bin)
+	env, err := benchenv.Start(bin, "workflow")
 	if err != nil {
 		return err
 	}
-	dir, err := os.MkdirTemp("", "velad-bench-workflow-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
-	srv, err := testenv.NewServer(bin, dir)
-	if err != nil {
-		return err
-	}
-	if err := srv.Start(); err != nil {
-		return err
-	}
-	defer srv.Stop()
-	cfg, err := srv.RESTConfig()
-	if err != nil {
-		return err
-	}
-	sch, err := scheme.New()
-	if err != nil {
-		return err
-	}
-	c, err := client.New(cfg, client.Options{Scheme: sch})
-	if err != nil {
-		return err
-	}
+	defer env.Close()
+	cfg := env.Config
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	if err := install.CRDs(ctx, c, time.Minute); err != nil {
-		return err
-	}
-	if _, err := install.Definitions(ctx, c); err != nil {
+	c, err := env.Controller(ctx)
+	if err != nil {
 		return err
 	}
 	mgr, err := manager.New(cfg, manager.Options{MetricsAddr: "0", ProbeAddr: "0"})
