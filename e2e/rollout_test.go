@@ -187,7 +187,9 @@ spec:
       - weight: 100
         pause: {duration: 0}
 `))
-	t.Cleanup(func() { kubectl("delete", "rollouts.v1beta1.rollouts.kruise.io", "alpha", "--ignore-not-found", "--wait") })
+	t.Cleanup(func() {
+		kubectl("delete", "rollouts.v1beta1.rollouts.kruise.io", "alpha", "--ignore-not-found", "--wait")
+	})
 	get := func(version, jsonpath string) string {
 		out, _ := kubectl("get", "rollouts."+version+".rollouts.kruise.io", "alpha", "-o", "jsonpath="+jsonpath)
 		return out
