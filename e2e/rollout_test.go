@@ -131,6 +131,113 @@ func TestRollout(t *testing.T) {
 	if failed > 0 {
 		t.Errorf("%d of %d requests failed during the releases (the steps' times are logged above):\n%s", failed, sent, load.failuresSeen())
 	}
+
+	t.Run("v1alpha1", func(t *testing.T) { rolloutV1alpha1(t, bin, dir, kubeconfig) })
+}
+
+// rolloutV1alpha1: a Rollout written as rollouts.kruise.io/v1alpha1 (as
+// KubeVela's kruise-rollout trait writes it) is stored as v1beta1, reads
+// back in both versions, and drives a step; bad v1alpha1 steps are refused.
+func rolloutV1alpha1(t *testing.T, bin, dir, kubeconfig string) {
+	kubectl := func(args ...string) (string, error) {
+		out, err := exec.Command(bin, append([]string{"kubectl", "--kubeconfig", kubeconfig, "-n", "default"}, args...)...).CombinedOutput()
+		return strings.TrimSpace(string(out)), err
+	}
+	apply := func(name, y string) (string, error) {
+		f := filepath.Join(dir, name+".yaml")
+		if err := os.WriteFile(f, []byte(y), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return kubectl("apply", "-f", f)
+	}
+	must := func(out string, err error) string {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("%v: %s", err, out)
+		}
+		return out
+	}
+	must(apply("alpha-deploy", `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: alpha}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: alpha}}
+  template:
+    metadata: {labels: {app: alpha}}
+    spec:
+      containers:
+      - name: hello
+        image: docker.io/velad/hello:v1
+        imagePullPolicy: Never
+        env: [{name: MESSAGE, value: hello v1}]
+        readinessProbe: {httpGet: {path: /healthz, port: 8000}, periodSeconds: 1}
+`))
+	t.Cleanup(func() { kubectl("delete", "deployment", "alpha", "--ignore-not-found") })
+	must(apply("alpha-rollout", `apiVersion: rollouts.kruise.io/v1alpha1
+kind: Rollout
+metadata: {name: alpha}
+spec:
+  objectRef:
+    workloadRef: {apiVersion: apps/v1, kind: Deployment, name: alpha}
+  strategy:
+    canary:
+      steps:
+      - weight: 50
+      - weight: 100
+        pause: {duration: 0}
+`))
+	t.Cleanup(func() {
+		kubectl("delete", "rollouts.v1beta1.rollouts.kruise.io", "alpha", "--ignore-not-found", "--wait")
+	})
+	get := func(version, jsonpath string) string {
+		out, _ := kubectl("get", "rollouts."+version+".rollouts.kruise.io", "alpha", "-o", "jsonpath="+jsonpath)
+		return out
+	}
+	if got := get("v1beta1", "{.spec.workloadRef.name} {.spec.strategy.canary.steps[*].traffic}"); got != "alpha 50% 100%" {
+		t.Errorf("as v1beta1: workloadRef.name and traffic = %q, want \"alpha 50%% 100%%\"", got)
+	}
+	if got := get("v1alpha1", "{.spec.objectRef.workloadRef.name} {.spec.strategy.canary.steps[*].weight}"); got != "alpha 50 100" {
+		t.Errorf("as v1alpha1: objectRef.workloadRef.name and weights = %q, want \"alpha 50 100\"", got)
+	}
+	waitFor(t, 2*time.Minute, "v1alpha1 rollout healthy", func() bool { return get("v1alpha1", "{.status.phase}") == "Healthy" })
+
+	// A new template: step 1 (50 %) runs and waits for approval, as
+	// v1alpha1 reports it; approved through the v1alpha1 status, it completes.
+	must(kubectl("set", "env", "deployment/alpha", "MESSAGE=hello v2"))
+	waitFor(t, 3*time.Minute, "v1alpha1 rollout step 1 paused", func() bool {
+		return get("v1alpha1", "{.status.canaryStatus.currentStepIndex}/{.status.canaryStatus.currentStepState}") == "1/StepPaused"
+	})
+	if got := get("v1alpha1", "{.status.canaryStatus.canaryReadyReplicas}"); got != "1" {
+		t.Errorf("canary ready replicas at 50%% of 2 = %q, want 1", got)
+	}
+	must(kubectl("patch", "rollouts.v1alpha1.rollouts.kruise.io", "alpha", "--subresource=status", "--type=merge",
+		"-p", `{"status":{"canaryStatus":{"currentStepState":"StepReady"}}}`))
+	waitFor(t, 3*time.Minute, "v1alpha1 rollout completed", func() bool {
+		return get("v1beta1", "{.status.phase}") == "Healthy" && strings.Contains(get("v1beta1", "{.status.message}"), "completed")
+	})
+
+	// Bad steps are refused by the API server, nothing stored.
+	for _, tc := range []struct{ name, steps, want string }{
+		{"over 100", "[{weight: 120}]", "less than or equal to 100"},
+		{"out of order", "[{weight: 50}, {weight: 20}]", "steps are out of order"},
+	} {
+		out, err := apply("alpha-bad", `apiVersion: rollouts.kruise.io/v1alpha1
+kind: Rollout
+metadata: {name: alpha-bad}
+spec:
+  objectRef:
+    workloadRef: {apiVersion: apps/v1, kind: Deployment, name: alpha}
+  strategy:
+    canary:
+      steps: `+tc.steps+"\n")
+		if err == nil || !strings.Contains(out, tc.want) {
+			t.Errorf("%s: kubectl apply = %v, %s; want refused with %q", tc.name, err, out, tc.want)
+		}
+		if out, err := kubectl("get", "rollout", "alpha-bad"); err == nil {
+			t.Errorf("%s: the refused Rollout was stored: %s", tc.name, out)
+		}
+	}
 }
 
 // newShare sends n requests to host and returns the percentage answered

@@ -8,7 +8,8 @@
 #   charts/fluxcd/crds/helm.toolkit.fluxcd.io_helmreleases.yaml
 #   charts/fluxcd/crds/source.toolkit.fluxcd.io_helmrepositories.yaml
 # and the rollout addon's Rollout CRD from operators/rollout/api:
-#   charts/rollout/crds/rollouts.kruise.io_rollouts.yaml
+#   charts/rollout/crds/rollouts.kruise.io_rollouts.yaml (v1beta1 stored, v1alpha1
+#   served through the controller's conversion webhook)
 # Usage: scripts/generate.sh   (from anywhere inside the repository)
 #
 # controller-gen is built once into .bin/ (ignored by git). The module
@@ -49,4 +50,22 @@ go run ./scripts/crdversions -f charts/fluxcd/crds/source.toolkit.fluxcd.io_helm
 # The rollout addon's controller: Kruise Rollout's API (operators/rollout/api).
 "$GEN" object paths=./operators/rollout/api/...
 "$GEN" crd:maxDescLen=0 paths=./operators/rollout/api/... output:crd:artifacts:config=charts/rollout/crds
+# v1alpha1 is served, v1beta1 stored; the rollout controller converts
+# (its /convert webhook behind the Service the chart makes; the controller
+# puts its CA into caBundle as it starts).
+crd=charts/rollout/crds/rollouts.kruise.io_rollouts.yaml
+awk '{print} /^spec:$/ && !done {
+	print "  conversion:"
+	print "    strategy: Webhook"
+	print "    webhook:"
+	print "      clientConfig:"
+	print "        service:"
+	print "          name: rollout-controller-webhook"
+	print "          namespace: vela-system"
+	print "          path: /convert"
+	print "          port: 443"
+	print "      conversionReviewVersions:"
+	print "      - v1"
+	done = 1
+}' "$crd" >"$crd.tmp" && mv "$crd.tmp" "$crd"
 gofmt -w operators/rollout/api

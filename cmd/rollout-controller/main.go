@@ -26,6 +26,8 @@ func main() {
 	flag.StringVar(&o.LeaderElectionNamespace, "leader-election-namespace", ns, "namespace of the leader lease")
 	flag.IntVar(&o.Workers, "concurrent", 4, "Rollouts reconciled at once")
 	flag.Float64Var(&qps, "kube-api-qps", 50, "requests per second to the API server (-1: no client-side limit)")
+	flag.IntVar(&o.WebhookPort, "webhook-port", 0, "port of the v1alpha1↔v1beta1 conversion webhook (0: none)")
+	flag.StringVar(&o.CertDir, "webhook-cert-dir", "/etc/rollout-controller/webhook", "directory with the webhook's tls.crt, tls.key and ca.crt")
 	flag.IntVar(&o.Burst, "kube-api-burst", 100, "request burst to the API server")
 	zopts := zap.Options{}
 	zopts.BindFlags(flag.CommandLine)

@@ -47,7 +47,10 @@ func repoDir() string {
 // setup starts a control plane (no kubelet), the Rollout and HTTPRoute
 // CRDs, the controller, and a stand-in kubelet that marks every pod
 // Ready unless it runs brokenImage.
-func setup(t *testing.T) client.Client {
+//
+// configure, if given, changes the manager's options and the CRDs before
+// they are installed.
+func setup(t *testing.T, configure ...func(*manager.Options, *apiextensionsv1.CustomResourceDefinition)) client.Client {
 	srv := testenv.New(t)
 	cfg, err := srv.RESTConfig()
 	if err != nil {
@@ -61,13 +64,18 @@ func setup(t *testing.T) client.Client {
 	}
 	ctrllog.SetLogger(logr.Discard())
 	ctx, cancel := context.WithCancel(context.Background())
+	opts := manager.Options{MetricsAddr: "0", ProbeAddr: "0", SkipNameValidation: true}
 	for _, f := range []string{
 		filepath.Join(repoDir(), "charts", "rollout", "crds", "rollouts.kruise.io_rollouts.yaml"),
 		filepath.Join(repoDir(), "charts", "ingress", "crds", "gateway.networking.k8s.io_httproutes.yaml"),
 	} {
-		installCRD(t, c, f)
+		installCRD(t, c, f, func(crd *apiextensionsv1.CustomResourceDefinition) {
+			for _, f := range configure {
+				f(&opts, crd)
+			}
+		})
 	}
-	mgr, err := manager.New(cfg, manager.Options{MetricsAddr: "0", ProbeAddr: "0", SkipNameValidation: true})
+	mgr, err := manager.New(cfg, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +91,7 @@ func setup(t *testing.T) client.Client {
 	return c
 }
 
-func installCRD(t *testing.T, c client.Client, file string) {
+func installCRD(t *testing.T, c client.Client, file string, edit func(*apiextensionsv1.CustomResourceDefinition)) {
 	data, err := os.ReadFile(file)
 	if err != nil {
 		t.Fatalf("%v (run scripts/generate.sh, scripts/build-traefik.sh)", err)
@@ -92,6 +100,7 @@ func installCRD(t *testing.T, c client.Client, file string) {
 	if err := yaml.Unmarshal(data, &crd); err != nil {
 		t.Fatal(err)
 	}
+	edit(&crd)
 	if err := c.Create(context.Background(), &crd); err != nil {
 		t.Fatal(err)
 	}

@@ -1,5 +1,6 @@
 // Package manager assembles the rollout addon's controller: one
-// controller-runtime manager running the Rollout reconciler.
+// controller-runtime manager running the Rollout reconciler and serving
+// the conversion webhook between rollouts.kruise.io v1alpha1 and v1beta1.
 package manager
 
 import (
@@ -13,7 +14,10 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+	"sigs.k8s.io/controller-runtime/pkg/webhook"
+	"sigs.k8s.io/controller-runtime/pkg/webhook/conversion"
 
+	"github.com/velad-dev/velad/operators/rollout/api/v1alpha1"
 	"github.com/velad-dev/velad/operators/rollout/api/v1beta1"
 	"github.com/velad-dev/velad/operators/rollout/controller"
 )
@@ -28,15 +32,23 @@ type Options struct {
 	Burst                   int
 	// SkipNameValidation allows several managers in one process (tests).
 	SkipNameValidation bool
+	// WebhookPort serves /convert over TLS with tls.crt and tls.key from
+	// CertDir, whose ca.crt goes into the CRD's caBundle; 0: no webhook
+	// (v1alpha1 requests then fail).
+	WebhookPort int
+	CertDir     string
 }
 
-// Scheme is client-go's scheme plus rollouts.kruise.io/v1beta1.
+// Scheme is client-go's scheme plus rollouts.kruise.io v1beta1 and v1alpha1.
 func Scheme() (*runtime.Scheme, error) {
 	s := runtime.NewScheme()
 	if err := clientgoscheme.AddToScheme(s); err != nil {
 		return nil, err
 	}
 	if err := v1beta1.AddToScheme(s); err != nil {
+		return nil, err
+	}
+	if err := v1alpha1.AddToScheme(s); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -67,6 +79,7 @@ func New(cfg *rest.Config, o Options) (manager.Manager, error) {
 		LeaderElectionID:        "rollout-controller.velad.dev",
 		LeaderElectionNamespace: o.LeaderElectionNamespace,
 		Controller:              config.Controller{SkipNameValidation: &skip},
+		WebhookServer:           webhook.NewServer(webhook.Options{Port: o.WebhookPort, CertDir: o.CertDir}),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("create manager: %w", err)
@@ -74,11 +87,21 @@ func New(cfg *rest.Config, o Options) (manager.Manager, error) {
 	if err := (&controller.Reconciler{Client: mgr.GetClient(), Workers: o.Workers}).SetupWithManager(mgr); err != nil {
 		return nil, fmt.Errorf("set up Rollout controller: %w", err)
 	}
+	if o.WebhookPort != 0 {
+		mgr.GetWebhookServer().Register("/convert", conversion.NewWebhookHandler(mgr.GetScheme(), mgr.GetConverterRegistry()))
+		if err := mgr.Add(&caBundle{c: mgr.GetClient(), certDir: o.CertDir}); err != nil {
+			return nil, fmt.Errorf("add the conversion webhook's CA patch: %w", err)
+		}
+	}
 	if o.ProbeAddr != "" && o.ProbeAddr != "0" {
 		if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
 			return nil, err
 		}
-		if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
+		ready := healthz.Ping
+		if o.WebhookPort != 0 {
+			ready = mgr.GetWebhookServer().StartedChecker()
+		}
+		if err := mgr.AddReadyzCheck("readyz", ready); err != nil {
 			return nil, err
 		}
 	}

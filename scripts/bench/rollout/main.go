@@ -3,8 +3,10 @@
 // (examples/rollout) behind Traefik on 127.0.0.1:80:
 //
 //   - the time from approving a step (`velad workflow resume` returns) to
-//     the new weight serving: 20 requests in a row answered with the step's
-//     share of the new version (± 10 points);
+//     the new weight serving: for a share below 100 %, 20 requests in a row
+//     answered with the step's share of the new version (± 10 points); for
+//     100 %, 50 requests in a row all answered by the new version (the
+//     ± 10 window would take the previous step's 90 % for 100 %);
 //
 //   - failed requests (errors and non-2xx) during a full release v1 → v2
 //     (20 %, 90 %, 100 %, promotion) under a steady load.
@@ -112,7 +114,11 @@ func run(bin, kubeconfig, example string, rate int) error {
 			return err
 		}
 		t0 := time.Now()
-		if err := waitShare("v2", s.weight, 30*time.Second); err != nil {
+		wait := waitShare
+		if s.weight == 100 {
+			wait = waitAll
+		}
+		if err := wait("v2", s.weight, 30*time.Second); err != nil {
 			return err
 		}
 		fmt.Printf("approve → %d%% serving: %.2f s\n", s.weight, time.Since(t0).Seconds())
@@ -147,6 +153,27 @@ func waitShare(version string, weight int, limit time.Duration) error {
 		}
 	}
 	return fmt.Errorf("%s never served %d%% within %s", version, weight, limit)
+}
+
+// allInARow requests in a row answered by the new version are taken as
+// 100 % (at 90 % such a run has a chance of 0.9^50 ≈ 0.5 %).
+const allInARow = 50
+
+// waitAll waits until allInARow requests in a row are answered by version
+// (weight is 100; kept for waitShare's signature).
+func waitAll(version string, weight int, limit time.Duration) error {
+	c := &http.Client{Timeout: 5 * time.Second}
+	deadline := time.Now().Add(limit)
+	for run := 0; time.Now().Before(deadline); {
+		if body, err := get(c); err == nil && strings.Contains(body, "hello "+version+" from") {
+			if run++; run == allInARow {
+				return nil
+			}
+			continue
+		}
+		run = 0
+	}
+	return fmt.Errorf("%s never answered %d requests in a row (%d%%) within %s", version, allInARow, weight, limit)
 }
 
 func get(c *http.Client) (string, error) {
