@@ -2,6 +2,7 @@ package embedded
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -40,19 +41,26 @@ const (
 // the pod sandbox, the volume helper and the examples' hello, a few MB):
 // that is all a kubelet needs to run its first pods. The server then
 // imports the rest (the user's archives, then CoreDNS, the controllers,
-// Traefik) before its services start. An agent (Deferred) imports the
-// rest in the background, so that decompressing it does not hold back its
-// node's readiness; a pod that needs one of those images before they are
-// in fails its first pull and is retried after the kubelet's image pull
-// backoff (10 s, doubling; the kubelet offers no setting for it), and the
-// agent logs the import's end or failure.
+// Traefik) before its services start.
+//
+// An agent (Deferred) imports all of it in the background: the node
+// payload while its kubelet starts (NodeImagesImported, after the kubelet
+// and before the pod network config its node's readiness waits for,
+// holds the start until it is in), then the rest, so that decompressing
+// the controllers does not hold back its node's readiness. A pod that
+// needs one of those images before they are in fails its first pull and
+// is retried after the kubelet's image pull backoff (10 s, doubling; the
+// kubelet offers no setting for it); the agent logs the import's end or
+// failure.
 type Images struct {
 	Config   *config.Config
 	Runtime  *Runtime
 	Deferred bool
 
-	stop chan struct{}
-	done chan struct{}
+	stop    chan struct{}
+	done    chan struct{}
+	nodeIn  chan struct{} // closed once the node payload is in (Deferred)
+	nodeErr chan error    // why the node payload could not be imported (Deferred)
 }
 
 var _ component.Component = (*Images)(nil)
@@ -71,16 +79,17 @@ func (i *Images) Ctr() images.Ctr {
 }
 
 // Start implements component.Component: imports before pods need images
-// (an agent: the node payload now, the rest in the background).
+// (an agent: everything in the background, the node payload first).
 func (i *Images) Start(ctx context.Context) error {
-	if err := i.importNodeImages(ctx); err != nil {
-		return err
-	}
 	if !i.Deferred {
+		if err := i.importNodeImages(ctx); err != nil {
+			return err
+		}
 		return i.importRest(ctx)
 	}
 	bg, cancel := context.WithCancel(context.Background())
 	i.stop, i.done = make(chan struct{}), make(chan struct{})
+	i.nodeIn, i.nodeErr = make(chan struct{}), make(chan error, 1)
 	go func() {
 		defer close(i.done)
 		defer cancel()
@@ -91,6 +100,13 @@ func (i *Images) Start(ctx context.Context) error {
 			case <-bg.Done():
 			}
 		}()
+		if err := i.importNodeImages(bg); err != nil {
+			if bg.Err() == nil {
+				i.nodeErr <- err
+			}
+			return
+		}
+		close(i.nodeIn)
 		begin := time.Now()
 		if err := i.importRest(bg); err != nil {
 			if bg.Err() == nil {
@@ -104,6 +120,51 @@ func (i *Images) Start(ctx context.Context) error {
 	}()
 	return nil
 }
+
+// NodeImagesImported waits until an agent's Images has imported the node
+// payload, which it does in the background: placed after the kubelet, the
+// import overlaps the kubelet's start; placed before the pod network
+// config, which the node's readiness waits for, no pod comes to the node
+// before its sandbox image is there.
+type NodeImagesImported struct {
+	Images *Images
+}
+
+var (
+	_ component.Component = (*NodeImagesImported)(nil)
+	_ component.Readier   = (*NodeImagesImported)(nil)
+	_ component.Failer    = (*NodeImagesImported)(nil)
+)
+
+// Name implements component.Component.
+func (n *NodeImagesImported) Name() string { return "node images" }
+
+// Init implements component.Component.
+func (n *NodeImagesImported) Init(context.Context) error { return nil }
+
+// Start implements component.Component.
+func (n *NodeImagesImported) Start(context.Context) error {
+	if n.Images.nodeIn == nil {
+		return errors.New("the images component imports nothing in the background (not Deferred)")
+	}
+	return nil
+}
+
+// Ready implements component.Readier.
+func (n *NodeImagesImported) Ready(context.Context) error {
+	select {
+	case <-n.Images.nodeIn:
+		return nil
+	default:
+		return fmt.Errorf("%s is not imported yet", assets.NodeImagesPayload)
+	}
+}
+
+// Failed implements component.Failer: the node payload's import failure.
+func (n *NodeImagesImported) Failed() <-chan error { return n.Images.nodeErr }
+
+// Stop implements component.Component (Images stops the import).
+func (n *NodeImagesImported) Stop() error { return nil }
 
 // NodeImages are the images of the node payload, which every node imports
 // before its kubelet starts.
