@@ -84,7 +84,8 @@ for n in b1 s1; do
   K run "hello-$n" --image=docker.io/velad/hello:v1 --env=PORT=8080 --overrides="{\"spec\":{\"nodeName\":\"$n\",\"tolerations\":[{\"operator\":\"Exists\"}]}}" >/dev/null
 done
 K run hello-b1b --image=docker.io/velad/hello:v1 --env=PORT=8080 --overrides='{"spec":{"nodeName":"b1","tolerations":[{"operator":"Exists"}]}}' >/dev/null
-K wait --for=condition=Ready pod/hello-b1 pod/hello-s1 pod/hello-b1b --timeout=120s >/dev/null
+K wait --for=condition=Ready pod/hello-b1 pod/hello-s1 pod/hello-b1b --timeout=120s >/dev/null ||
+  { K get pods -o wide; K get events --sort-by=.lastTimestamp | tail -20; exit 1; }
 ip_s1=$(K get pod hello-s1 -o jsonpath='{.status.podIP}'); ip_b1b=$(K get pod hello-b1b -o jsonpath='{.status.podIP}')
 echo "pod-to-pod across nodes (b1 → s1, VXLAN): $(K exec hello-b1 -- /hello upload http://$ip_s1:8080/sink 500)"
 echo "pod-to-pod on one node (b1 → b1):        $(K exec hello-b1 -- /hello upload http://$ip_b1b:8080/sink 500)"
