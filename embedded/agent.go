@@ -29,13 +29,15 @@ type Agent struct {
 func AgentComponents(cfg *config.Config) []component.Component {
 	join := &Join{Config: cfg}
 	rt := &Runtime{Config: cfg}
+	img := &Images{Config: cfg, Runtime: rt, Deferred: true}
 	return []component.Component{
 		join,
 		&LoadBalancer{Config: cfg, Join: join},
 		rt,
 		&Containerd{Config: cfg, Runtime: rt},
-		&Images{Config: cfg, Runtime: rt, Deferred: true},
+		img,
 		&Kubelet{Config: cfg},
+		&NodeImagesImported{Images: img},
 		&CNI{Config: cfg},
 		&PodNetwork{Config: cfg},
 		&KubeProxy{Config: cfg},

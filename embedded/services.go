@@ -2,11 +2,12 @@ package embedded
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"runtime/debug"
-	"strings"
+	"slices"
 	"time"
 
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -36,20 +37,30 @@ const (
 // dropped into the images folder, into containerd; already present images
 // are not imported again.
 //
-// An agent (Deferred) imports the images every node needs at once
-// (NodeImages: the pod sandbox above all, a few MB cut out of velad's
-// archive) before its kubelet starts, and the rest (CoreDNS, the
-// controllers, Traefik, the user's archives) in the background, so they do
-// not hold back its node's readiness; a pod that needs one of those before
-// it is in waits in the kubelet's image pull backoff, and the agent logs
-// the import's end or failure.
+// Every node imports the node payload first (assets.NodeImagesPayload:
+// the pod sandbox, the volume helper and the examples' hello, a few MB):
+// that is all a kubelet needs to run its first pods. The server then
+// imports the rest (the user's archives, then CoreDNS, the controllers,
+// Traefik) before its services start.
+//
+// An agent (Deferred) imports all of it in the background: the node
+// payload while its kubelet starts (NodeImagesImported, after the kubelet
+// and before the pod network config its node's readiness waits for,
+// holds the start until it is in), then the rest, so that decompressing
+// the controllers does not hold back its node's readiness. A pod that
+// needs one of those images before they are in fails its first pull and
+// is retried after the kubelet's image pull backoff (10 s, doubling; the
+// kubelet offers no setting for it); the agent logs the import's end or
+// failure.
 type Images struct {
 	Config   *config.Config
 	Runtime  *Runtime
 	Deferred bool
 
-	stop chan struct{}
-	done chan struct{}
+	stop    chan struct{}
+	done    chan struct{}
+	nodeIn  chan struct{} // closed once the node payload is in (Deferred)
+	nodeErr chan error    // why the node payload could not be imported (Deferred)
 }
 
 var _ component.Component = (*Images)(nil)
@@ -68,16 +79,17 @@ func (i *Images) Ctr() images.Ctr {
 }
 
 // Start implements component.Component: imports before pods need images
-// (an agent: its own images now, the rest in the background).
+// (an agent: everything in the background, the node payload first).
 func (i *Images) Start(ctx context.Context) error {
 	if !i.Deferred {
-		return i.importPayloads(ctx, func(string) bool { return true }, true)
-	}
-	if err := i.importNodeImages(ctx); err != nil {
-		return err
+		if err := i.importNodeImages(ctx); err != nil {
+			return err
+		}
+		return i.importRest(ctx)
 	}
 	bg, cancel := context.WithCancel(context.Background())
 	i.stop, i.done = make(chan struct{}), make(chan struct{})
+	i.nodeIn, i.nodeErr = make(chan struct{}), make(chan error, 1)
 	go func() {
 		defer close(i.done)
 		defer cancel()
@@ -88,8 +100,15 @@ func (i *Images) Start(ctx context.Context) error {
 			case <-bg.Done():
 			}
 		}()
+		if err := i.importNodeImages(bg); err != nil {
+			if bg.Err() == nil {
+				i.nodeErr <- err
+			}
+			return
+		}
+		close(i.nodeIn)
 		begin := time.Now()
-		if err := i.importPayloads(bg, func(string) bool { return true }, true); err != nil {
+		if err := i.importRest(bg); err != nil {
 			if bg.Err() == nil {
 				klog.Errorf("importing images in the background failed (pods needing them cannot start; restart the agent to retry): %v", err)
 			}
@@ -102,50 +121,103 @@ func (i *Images) Start(ctx context.Context) error {
 	return nil
 }
 
-// NodeImages are what an agent imports before its kubelet starts.
-var NodeImages = []string{SandboxImage, VolumeHelperImage, HelloImage}
+// NodeImagesImported waits until an agent's Images has imported the node
+// payload, which it does in the background: placed after the kubelet, the
+// import overlaps the kubelet's start; placed before the pod network
+// config, which the node's readiness waits for, no pod comes to the node
+// before its sandbox image is there.
+type NodeImagesImported struct {
+	Images *Images
+}
 
-// importNodeImages imports NodeImages from a cut of velad's archive.
-func (i *Images) importNodeImages(ctx context.Context) error {
-	dir := i.Config.Paths().ImagesDir
-	archives, err := assets.ExtractImagePayloads(dir, func(name string) bool { return name == assets.ImagesPayload })
-	if err != nil {
-		return err
-	}
-	for _, a := range archives {
-		node := filepath.Join(dir, "velad-images-node-"+strings.TrimPrefix(filepath.Base(a), "velad-images-"))
-		if _, err := os.Stat(node); err != nil {
-			if err := images.Subset(a, node, NodeImages); err != nil {
-				return fmt.Errorf("cut the node images out of %s: %w", a, err)
-			}
-		}
-		imported, err := i.Ctr().EnsureImported(ctx, node)
-		if err != nil {
-			return fmt.Errorf("import images from %s: %w", node, err)
-		}
-		if imported {
-			klog.Infof("imported images from %s", node)
-		}
+var (
+	_ component.Component = (*NodeImagesImported)(nil)
+	_ component.Readier   = (*NodeImagesImported)(nil)
+	_ component.Failer    = (*NodeImagesImported)(nil)
+)
+
+// Name implements component.Component.
+func (n *NodeImagesImported) Name() string { return "node images" }
+
+// Init implements component.Component.
+func (n *NodeImagesImported) Init(context.Context) error { return nil }
+
+// Start implements component.Component.
+func (n *NodeImagesImported) Start(context.Context) error {
+	if n.Images.nodeIn == nil {
+		return errors.New("the images component imports nothing in the background (not Deferred)")
 	}
 	return nil
 }
 
-// importPayloads imports the image payloads want accepts, then, with
-// user, the archives the user dropped into the images folder.
-func (i *Images) importPayloads(ctx context.Context, want func(string) bool, user bool) error {
-	dir := i.Config.Paths().ImagesDir
-	archives, err := assets.ExtractImagePayloads(dir, want)
+// Ready implements component.Readier.
+func (n *NodeImagesImported) Ready(context.Context) error {
+	select {
+	case <-n.Images.nodeIn:
+		return nil
+	default:
+		return fmt.Errorf("%s is not imported yet", assets.NodeImagesPayload)
+	}
+}
+
+// Failed implements component.Failer: the node payload's import failure.
+func (n *NodeImagesImported) Failed() <-chan error { return n.Images.nodeErr }
+
+// Stop implements component.Component (Images stops the import).
+func (n *NodeImagesImported) Stop() error { return nil }
+
+// NodeImages are the images of the node payload, which every node imports
+// before its kubelet starts.
+var NodeImages = []string{SandboxImage, VolumeHelperImage, HelloImage}
+
+func isRestPayload(name string) bool { return name != assets.NodeImagesPayload }
+
+// importNodeImages imports the node payload, after checking that it holds
+// NodeImages.
+func (i *Images) importNodeImages(ctx context.Context) error {
+	archives, err := assets.ExtractImagePayloads(i.Config.Paths().ImagesDir, func(name string) bool { return name == assets.NodeImagesPayload })
 	if err != nil {
 		return err
 	}
-	if user {
-		users, _ := filepath.Glob(filepath.Join(dir, "*.tar"))
-		for _, u := range users {
-			if !assets.IsImagesExtract(u) {
-				archives = append(archives, u)
-			}
+	if len(archives) == 0 {
+		return fmt.Errorf("this velad binary carries no %s (the pod sandbox image); rebuild it with 'make build'", assets.NodeImagesPayload)
+	}
+	refs, err := images.ArchiveRefs(archives[0])
+	if err != nil {
+		return err
+	}
+	for _, want := range NodeImages {
+		if !slices.Contains(refs, want) {
+			return fmt.Errorf("%s lacks the image %s; rebuild velad with 'make build' (scripts/build-images.sh)", assets.NodeImagesPayload, want)
 		}
 	}
+	return i.importArchives(ctx, archives)
+}
+
+// importRest imports the archives the user dropped into the images folder,
+// then every payload but the node payload. The user's come first: on an
+// agent they hold what its pool's workloads run (and need no
+// decompressing), while velad's controllers mostly run on the server.
+func (i *Images) importRest(ctx context.Context) error {
+	dir := i.Config.Paths().ImagesDir
+	var users []string
+	tars, _ := filepath.Glob(filepath.Join(dir, "*.tar"))
+	for _, u := range tars {
+		if !assets.IsImagesExtract(u) {
+			users = append(users, u)
+		}
+	}
+	if err := i.importArchives(ctx, users); err != nil {
+		return err
+	}
+	archives, err := assets.ExtractImagePayloads(dir, isRestPayload)
+	if err != nil {
+		return err
+	}
+	return i.importArchives(ctx, archives)
+}
+
+func (i *Images) importArchives(ctx context.Context, archives []string) error {
 	ctr := i.Ctr()
 	for _, a := range archives {
 		imported, err := ctr.EnsureImported(ctx, a)

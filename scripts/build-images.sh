@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
 # Builds every image the cluster needs from Go sources, without Docker,
-# into one docker-archive, packed as embedded/assets/payload/images.tar.zst
-# for go:embed. Nothing is ever pulled at run time.
+# into two docker-archives packed for go:embed. Nothing is ever pulled at
+# run time.
 #
+# embedded/assets/payload/images-node.tar.zst: what every node needs before
+# its kubelet runs, small so that an agent imports it in a moment (the
+# server too, first):
 #   docker.io/velad/pause:3.10             cmd/pause (pod sandbox)
-#   docker.io/velad/hello:v1               cmd/hello (demo web server)
 #   docker.io/velad/volume-helper:v1       cmd/volume-helper (local-path helper)
+#   docker.io/velad/hello:v1               cmd/hello (demo web server of the examples)
+# embedded/assets/payload/images.tar.zst: the rest (the server imports it
+# before its services start, an agent in the background):
 #   docker.io/velad/controller:<tag>       cmd/controller (application controller)
 #   docker.io/velad/fluxcd-controller:<tag> cmd/fluxcd-controller (fluxcd addon)
 #   docker.io/velad/rollout-controller:<tag> cmd/rollout-controller (rollout addon)
@@ -28,6 +33,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 out="$root/_output/images"
 payloads="$root/embedded/assets/payload"
 payload="$payloads/images.tar.zst"
+node_payload="$payloads/images-node.tar.zst"
 # No VCS stamp: a commit that does not change a program must not change
 # its image (nor roll out a new controller).
 export CGO_ENABLED=0 GOFLAGS="-trimpath -buildvcs=false"
@@ -56,17 +62,19 @@ rollout-controller=$rollout_ref"
 stamp=$( (cd "$out/bin" && sha256sum pause hello volume-helper controller fluxcd-controller rollout-controller coredns local-path-provisioner;
 	echo "$images_txt";
 	cd "$root" && cat scripts/build-images.sh scripts/imagebuild/main.go) | sha256sum | cut -c1-16)
-if [ -f "$payload" ] && [ -f "$payload.sha256" ] && [ -f "$payloads/controller-image" ] &&
+if [ -f "$payload" ] && [ -f "$payload.sha256" ] && [ -f "$node_payload" ] && [ -f "$node_payload.sha256" ] &&
+	[ -f "$payloads/controller-image" ] &&
 	[ "$(cat "$payloads/images.txt" 2>/dev/null)" = "$images_txt" ] &&
 	[ "$(cat "$out/stamp" 2>/dev/null)" = "$stamp" ]; then
 	exit 0
 fi
 
 echo "assembling images"
-(cd "$root" && go run ./scripts/imagebuild -o "$out/images.tar" \
+(cd "$root" && go run ./scripts/imagebuild -o "$out/images-node.tar" \
 	-image "docker.io/velad/pause:3.10=$out/bin/pause:/pause:65535" \
-	-image "docker.io/velad/hello:v1=$out/bin/hello:/hello" \
 	-image "docker.io/velad/volume-helper:v1=$out/bin/volume-helper:/volume-helper:0" \
+	-image "docker.io/velad/hello:v1=$out/bin/hello:/hello")
+(cd "$root" && go run ./scripts/imagebuild -o "$out/images.tar" \
 	-image "$controller_ref=$out/bin/controller:/controller" \
 	-image "docker.io/velad/controller:$app_version=$out/bin/controller:/controller" \
 	-image "$flux_ref=$out/bin/fluxcd-controller:/fluxcd-controller" \
@@ -75,10 +83,12 @@ echo "assembling images"
 	-image "docker.io/velad/local-path-provisioner:$LOCAL_PATH_VERSION=$out/bin/local-path-provisioner:/local-path-provisioner:0")
 
 echo "compressing images (zstd -19, long window)"
-zstd -q -19 -T0 --long=27 -f "$out/images.tar" -o "$payload"
-rm -f "$out/images.tar"
-sha256sum "$payload" | cut -c1-12 > "$payload.sha256"
+for name in images-node images; do
+	zstd -q -19 -T0 --long=27 -f "$out/$name.tar" -o "$payloads/$name.tar.zst"
+	rm -f "$out/$name.tar"
+	sha256sum "$payloads/$name.tar.zst" | cut -c1-12 > "$payloads/$name.tar.zst.sha256"
+done
 echo "$controller_ref" > "$payloads/controller-image"
 echo "$images_txt" > "$payloads/images.txt"
 echo "$stamp" > "$out/stamp"
-ls -l "$payload"
+ls -l "$node_payload" "$payload"

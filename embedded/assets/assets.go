@@ -18,6 +18,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/klauspost/compress/zstd"
@@ -175,10 +176,16 @@ func writeFile(path string, r io.Reader, mode os.FileMode) error {
 // ImagesPayload is the file name of the image archive in the payload.
 const ImagesPayload = "images.tar.zst"
 
-// imagePayloads are the payload files holding image archives: velad's
-// images (ImagesPayload) and images built on their own, like Traefik's
-// (images-traefik.tar.zst), so that a change to one never recompresses
-// the other.
+// NodeImagesPayload is the file name of the small image archive every
+// node imports before its kubelet starts (the pod sandbox, the volume
+// helper, hello), packed apart from ImagesPayload so that a joining agent
+// need not decompress the controllers first.
+const NodeImagesPayload = "images-node.tar.zst"
+
+// imagePayloads are the payload files holding image archives, the node
+// payload (NodeImagesPayload) first: velad's images (ImagesPayload) and
+// images built on their own, like Traefik's (images-traefik.tar.zst), so
+// that a change to one never recompresses the other.
 func imagePayloads() ([]string, error) {
 	names, err := fs.Glob(payload, "payload/images*.tar.zst")
 	if err != nil {
@@ -187,7 +194,23 @@ func imagePayloads() ([]string, error) {
 	for i, n := range names {
 		names[i] = path.Base(n)
 	}
-	return names, nil
+	return nodeFirst(names), nil
+}
+
+// nodeFirst sorts payload names by name, NodeImagesPayload first.
+func nodeFirst(names []string) []string {
+	slices.SortFunc(names, func(a, b string) int {
+		switch {
+		case a == b:
+			return 0
+		case a == NodeImagesPayload:
+			return -1
+		case b == NodeImagesPayload:
+			return 1
+		}
+		return strings.Compare(a, b)
+	})
+	return names
 }
 
 // ControllerImagePayload names the file holding the controller image's

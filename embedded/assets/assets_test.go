@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -206,5 +207,37 @@ func TestDecompressKeepsOtherPayloads(t *testing.T) {
 	}
 	if IsImagesExtract(filepath.Join(dir, "my-app.tar")) {
 		t.Error("a user's archive taken for velad's")
+	}
+}
+
+func TestNodeFirst(t *testing.T) {
+	cases := []struct{ in, want []string }{
+		{[]string{"images.tar.zst", "images-traefik.tar.zst", "images-node.tar.zst"}, []string{"images-node.tar.zst", "images-traefik.tar.zst", "images.tar.zst"}},
+		{[]string{"images-zz.tar.zst", "images-node.tar.zst", "images-a.tar.zst"}, []string{"images-node.tar.zst", "images-a.tar.zst", "images-zz.tar.zst"}},
+		{[]string{"images.tar.zst", "images-a.tar.zst"}, []string{"images-a.tar.zst", "images.tar.zst"}},
+		{nil, nil},
+	}
+	for _, tc := range cases {
+		if got := nodeFirst(slices.Clone(tc.in)); !slices.Equal(got, tc.want) {
+			t.Errorf("nodeFirst(%v) = %v, want %v", tc.in, got, tc.want)
+		}
+	}
+}
+
+// A velad built with its images carries the node payload apart, and
+// imports it first.
+func TestEmbeddedPayloadHasNodeImagesFirst(t *testing.T) {
+	names, err := imagePayloads()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(names) == 0 {
+		t.Skip("no image payload embedded (make build makes it)")
+	}
+	if names[0] != NodeImagesPayload || !slices.Contains(names, ImagesPayload) {
+		t.Fatalf("image payloads %v: want %s first and %s among them", names, NodeImagesPayload, ImagesPayload)
+	}
+	if _, ok := payloadHash(NodeImagesPayload); !ok {
+		t.Errorf("%s has no .sha256 beside it", NodeImagesPayload)
 	}
 }

@@ -63,13 +63,12 @@ func (c Ctr) Import(ctx context.Context, archive string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := c.run(ctx, "images", "import", "--no-unpack=false", archive); err != nil {
+	// --local: ctr writes the content itself rather than through
+	// containerd's transfer service, which took a second or two longer
+	// per archive, even one whose images were all there; --label pins the
+	// images in the same call.
+	if _, err := c.run(ctx, "images", "import", "--local", "--no-unpack=false", "--label", pinnedLabel, archive); err != nil {
 		return nil, err
-	}
-	for _, ref := range refs {
-		if _, err := c.run(ctx, "images", "label", ref, pinnedLabel); err != nil {
-			return nil, err
-		}
 	}
 	return refs, nil
 }

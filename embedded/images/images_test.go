@@ -75,36 +75,3 @@ func TestArchiveRefs(t *testing.T) {
 		t.Fatal("a non-tar file was accepted")
 	}
 }
-
-func TestSubset(t *testing.T) {
-	src := writeTar(t, map[string]string{
-		"manifest.json": `[{"Config":"p.json","RepoTags":["docker.io/velad/pause:3.10"],"Layers":["l1.tar"]},` +
-			`{"Config":"c.json","RepoTags":["velad/controller:1"],"Layers":["l2.tar","l1.tar"]}]`,
-		"p.json": "{}", "c.json": "{}", "l1.tar": "one", "l2.tar": "two",
-	})
-	dst := filepath.Join(t.TempDir(), "sub.tar")
-	if err := Subset(src, dst, []string{"docker.io/velad/pause:3.10", "docker.io/velad/hello:v1"}); err != nil {
-		t.Fatal(err)
-	}
-	refs, err := ArchiveRefs(dst)
-	if err != nil || !slices.Equal(refs, []string{"docker.io/velad/pause:3.10"}) {
-		t.Fatalf("subset refs = %v, %v", refs, err)
-	}
-	f, _ := os.Open(dst)
-	defer f.Close()
-	var names []string
-	for tr := tar.NewReader(f); ; {
-		hdr, err := tr.Next()
-		if err != nil {
-			break
-		}
-		names = append(names, hdr.Name)
-	}
-	slices.Sort(names)
-	if want := []string{"l1.tar", "manifest.json", "p.json"}; !slices.Equal(names, want) {
-		t.Errorf("subset files = %v, want %v", names, want)
-	}
-	if err := Subset(src, dst, []string{"docker.io/velad/other:1"}); err == nil || !strings.Contains(err.Error(), "holds none of") {
-		t.Errorf("a subset of no image: err %v", err)
-	}
-}
