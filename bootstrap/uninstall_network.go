@@ -11,7 +11,7 @@ import (
 	"strings"
 
 	"github.com/velad-dev/velad/bootstrap/netns"
-	"github.com/velad-dev/velad/embedded/vxlan"
+	"github.com/velad-dev/velad/embedded/flannel"
 )
 
 // removeNetworking removes what pod networking left: the network
@@ -24,8 +24,8 @@ func (u *uninstaller) removeNetworking(ctx context.Context) error {
 	if err := u.removePodNetns(); err != nil {
 		errs = append(errs, err)
 	}
-	if err := vxlan.Remove(); err != nil {
-		errs = append(errs, fmt.Errorf("delete %s: %w", vxlan.Device, err))
+	if err := flannel.Remove(); err != nil {
+		errs = append(errs, err)
 	}
 	if ip, err := exec.LookPath("ip"); err == nil {
 		if exec.CommandContext(ctx, ip, "link", "show", "cni0").Run() == nil {

@@ -14,7 +14,7 @@ import (
 	"github.com/velad-dev/velad/embedded/component"
 	"github.com/velad-dev/velad/embedded/config"
 	"github.com/velad-dev/velad/embedded/fileutil"
-	"github.com/velad-dev/velad/embedded/vxlan"
+	"github.com/velad-dev/velad/embedded/flannel"
 )
 
 // CNINetworkName names velad's pod network; the bridge is BridgeName.
@@ -97,7 +97,7 @@ func (c *CNI) Ready(ctx context.Context) error {
 	if node.Spec.PodCIDR == "" {
 		return errors.New("node has no pod CIDR yet")
 	}
-	mtu, err := vxlan.PodMTU(net.ParseIP(c.Config.NodeIP))
+	mtu, err := flannel.PodMTU(net.ParseIP(c.Config.NodeIP))
 	if err != nil {
 		return err
 	}

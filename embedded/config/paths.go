@@ -60,7 +60,9 @@ type Paths struct {
 	KubeletKubeconfig    string
 	KubeProxyKubeconfig  string
 	PodNetworkKubeconfig string
-	PodLogsDir           string
+	// FlannelNetConf is flannel's network config (its net-conf.json).
+	FlannelNetConf string
+	PodLogsDir     string
 	// AgentTLSDir holds an agent's CAs and the certificates the server
 	// signed for it; NodePasswordFile its node password; JoinFile the
 	// cluster settings the server gave it.
@@ -134,6 +136,7 @@ func NewPaths(dataDir string) Paths {
 		KubeletKubeconfig:           filepath.Join(agent, "kubelet.kubeconfig"),
 		KubeProxyKubeconfig:         filepath.Join(agent, "kubeproxy.kubeconfig"),
 		PodNetworkKubeconfig:        filepath.Join(agent, "pod-network.kubeconfig"),
+		FlannelNetConf:              filepath.Join(etc, "flannel", "net-conf.json"),
 		PodLogsDir:                  filepath.Join(agent, "pod-logs"),
 		AgentTLSDir:                 filepath.Join(agent, "tls"),
 		NodePasswordFile:            filepath.Join(agent, "node-password"),

@@ -10,9 +10,11 @@ import (
 	"k8s.io/client-go/kubernetes"
 )
 
-// PodNetworkRole lets the pod network of every node read all Nodes (their
-// pod CIDRs and VXLAN endpoints) and publish its own endpoint: a kubelet's
-// credentials may only read its own Node.
+// PodNetworkRole lets the pod network (flannel) of every node read all
+// Nodes (their pod CIDRs and VXLAN endpoints) and publish its own
+// endpoint, which flannel's kube subnet manager patches through the
+// status subresource (flannel's own ClusterRole): a kubelet's credentials
+// may only read its own Node.
 const PodNetworkRole = "velad:pod-network"
 
 // EnsurePodNetworkRBAC binds user to PodNetworkRole.
@@ -20,7 +22,8 @@ func EnsurePodNetworkRBAC(ctx context.Context, cs kubernetes.Interface, user str
 	role := &rbacv1.ClusterRole{
 		ObjectMeta: metav1.ObjectMeta{Name: PodNetworkRole},
 		Rules: []rbacv1.PolicyRule{
-			{APIGroups: []string{""}, Resources: []string{"nodes"}, Verbs: []string{"get", "list", "watch", "patch"}},
+			{APIGroups: []string{""}, Resources: []string{"nodes"}, Verbs: []string{"get", "list", "watch"}},
+			{APIGroups: []string{""}, Resources: []string{"nodes/status"}, Verbs: []string{"patch"}},
 		},
 	}
 	binding := &rbacv1.ClusterRoleBinding{
